@@ -1,0 +1,51 @@
+# 邻里 Linli — `make run` to use it, `make test` to check it. Both set up what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LINLI := $(BIN)/linli
+DATA := $(shell find nlu_data knowledge/catalog knowledge/communities -name '*.yml' 2>/dev/null)
+CODE := $(shell find bot/nlu knowledge -name '*.py' 2>/dev/null)
+
+.PHONY: setup run test lint bench browser clean
+
+setup: $(VENV)/.installed models/.built var/.migrated
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of torch first, so sentence-transformers does not pull a multi-GB GPU build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+models/.built: $(VENV)/.installed $(DATA) $(CODE)
+	$(LINLI) catalog validate
+	$(LINLI) train
+	$(LINLI) index
+	mkdir -p models && touch $@
+
+var/.migrated: $(VENV)/.installed $(wildcard bot/backend/migrations/versions/*.py)
+	$(LINLI) db upgrade
+	mkdir -p var && touch $@
+
+run: setup
+	$(LINLI) serve
+
+test: setup
+	$(BIN)/pytest -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check bot knowledge actions tests bench
+	$(BIN)/mypy bot knowledge actions
+
+bench: setup
+	$(BIN)/python bench/e2e_bench.py
+	$(BIN)/python bench/nlu_bench.py
+	$(BIN)/python bench/retrieval_bench.py --sizes 10000,100000
+
+# Debian's Chromium for the console's browser tests.
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+clean:
+	rm -rf models var .pytest_cache

@@ -1,0 +1,3 @@
+"""Linli runtime: channels, dialogue, NLU, backend, console and CLI."""
+
+__all__: list[str] = []

@@ -1,0 +1,75 @@
+"""The FastAPI application: REST channel, staff API, Rasa-compatible parse, health and web chat."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+
+from bot.bootstrap import Runtime
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """An app serving the given runtime; it closes the runtime's database on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    app = FastAPI(title="邻里 Linli", version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+
+    from bot.api.staff import router as staff_router
+    from bot.channels.rest import router as rest_router
+
+    app.include_router(rest_router)
+    app.include_router(staff_router)
+    for hook in _extra_routers:
+        hook(app, runtime)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """Malformed requests get a clear 422 without echoing the whole input back."""
+        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """Never a stack trace to a client; staff find the full one in the log."""
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "服务器开小差了，请稍后再试。"}, status_code=500)
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        """Liveness and what is loaded."""
+        retriever = runtime.services.retriever
+        return {"status": "ok", "nlu_backend": runtime.settings.nlu_backend,
+                "index_version": getattr(retriever, "version", None), "services": len(runtime.catalog.services)}
+
+    @app.get("/", include_in_schema=False)
+    async def web_chat() -> FileResponse:
+        """The resident web chat page."""
+        return FileResponse(STATIC / "chat.html", media_type="text/html; charset=utf-8")
+
+    return app
+
+
+# Channels and the console add their routes here (Telegram webhook, staff console) without the app
+# importing them directly; each hook receives the app and the runtime.
+_extra_routers: list[Any] = []
+
+
+def register_router_hook(hook: Any) -> None:
+    """Let an optional component mount routes on every app created afterwards."""
+    if hook not in _extra_routers:
+        _extra_routers.append(hook)

@@ -1,0 +1,43 @@
+"""FastAPI dependencies: the runtime, a database session, the current staff member."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.backend.models import StaffUser
+from bot.backend.staff import user_for_token
+from bot.bootstrap import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The runtime the app was created with."""
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A session whose transaction commits when the request succeeds."""
+    async with runtime.sessionmaker() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def current_staff(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> StaffUser:
+    """The staff member whose bearer token came with the request."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    user = await user_for_token(session, authorization[7:].strip())
+    if user is None:
+        raise HTTPException(401, "invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+StaffDep = Annotated[StaffUser, Depends(current_staff)]

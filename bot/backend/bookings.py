@@ -1,0 +1,196 @@
+"""Bookable slots and bookings.
+
+Slots are cut lazily from a service's schedule (the catalog's booking part and the community's opening
+hours) the first time a day is looked at, so a freshly migrated database takes bookings at once; rows
+that staff closed or added are kept as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.backend.models import Booking, Slot, utcnow
+from bot.backend.numbering import BOOKING_PREFIX, next_number
+
+ACTIVE = "已预约"
+
+
+@dataclass(frozen=True)
+class SlotSchedule:
+    """How one service's slots are cut: opening hours, slot length, capacity, open weekdays."""
+
+    hours: str
+    slot_minutes: int = 60
+    capacity: int = 4
+    weekdays: list[int] = field(default_factory=lambda: list(range(7)))
+    timezone: str = "Asia/Shanghai"
+
+
+def parse_hours(hours: str) -> list[tuple[dt.time, dt.time]]:
+    """"08:30-12:00,13:30-18:00" → [(08:30, 12:00), (13:30, 18:00)]."""
+    out = []
+    for part in hours.replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        start, end = (p.strip() for p in part.split("-"))
+        out.append((dt.time.fromisoformat(start), dt.time.fromisoformat(end)))
+    return out
+
+
+def cut_slots(schedule: SlotSchedule, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The schedule's slots on `day`, in UTC."""
+    if day.weekday() not in schedule.weekdays:
+        return []
+    tz = ZoneInfo(schedule.timezone)
+    step = dt.timedelta(minutes=schedule.slot_minutes)
+    out = []
+    for start, end in parse_hours(schedule.hours):
+        t = dt.datetime.combine(day, start, tz)
+        stop = dt.datetime.combine(day, end, tz)
+        while t + step <= stop:
+            out.append((t.astimezone(dt.UTC), (t + step).astimezone(dt.UTC)))
+            t += step
+    return out
+
+
+async def ensure_slots(
+    session: AsyncSession, community_id: int, service_id: str, day: dt.date, schedule: SlotSchedule
+) -> None:
+    """Insert the day's scheduled slots that do not exist yet."""
+    rows = [
+        {"community_id": community_id, "service_id": service_id, "day": day, "start_at": s, "end_at": e,
+         "capacity": schedule.capacity, "booked": 0, "closed": False}
+        for s, e in cut_slots(schedule, day)
+    ]
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(insert(Slot).values(rows).on_conflict_do_nothing())
+
+
+async def free_slots(
+    session: AsyncSession,
+    community_id: int,
+    service_id: str,
+    day: dt.date,
+    schedule: SlotSchedule,
+    *,
+    people: int = 1,
+    now: dt.datetime | None = None,
+) -> list[Slot]:
+    """Open slots of the day with room for `people`, starting after now."""
+    await ensure_slots(session, community_id, service_id, day, schedule)
+    stmt = (
+        select(Slot)
+        .where(
+            Slot.community_id == community_id,
+            Slot.service_id == service_id,
+            Slot.day == day,
+            Slot.closed.is_(False),
+            Slot.start_at > (now or utcnow()),
+            Slot.booked + people <= Slot.capacity,
+        )
+        .order_by(Slot.start_at)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def _take(session: AsyncSession, slot_id: int, people: int) -> bool:
+    """Reserve capacity atomically: the WHERE clause makes overbooking impossible under concurrency."""
+    result = await session.execute(
+        update(Slot)
+        .where(and_(Slot.id == slot_id, Slot.closed.is_(False), Slot.booked + people <= Slot.capacity))
+        .values(booked=Slot.booked + people)
+    )
+    return bool(result.rowcount)
+
+
+async def _release(session: AsyncSession, slot_id: int, people: int) -> None:
+    await session.execute(update(Slot).where(Slot.id == slot_id).values(booked=Slot.booked - people))
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    resident_id: int,
+    conversation_id: int | None,
+    service_id: str,
+    slot_id: int,
+    people: int,
+    name: str,
+    phone: str,
+    local_day: dt.date,
+) -> Booking | None:
+    """Book a slot; None when it filled up in the meantime."""
+    if not await _take(session, slot_id, people):
+        return None
+    booking = Booking(
+        number=await next_number(session, BOOKING_PREFIX, local_day),
+        community_id=community_id,
+        resident_id=resident_id,
+        conversation_id=conversation_id,
+        service_id=service_id,
+        slot_id=slot_id,
+        people=people,
+        name=name,
+        phone=phone,
+        status=ACTIVE,
+    )
+    session.add(booking)
+    await session.flush()
+    await session.refresh(booking, attribute_names=["slot"])
+    return booking
+
+
+async def cancel(session: AsyncSession, booking: Booking) -> None:
+    """Cancel a booking and give its places back."""
+    if booking.status != ACTIVE:
+        return
+    booking.status = "已取消"
+    await _release(session, booking.slot_id, booking.people)
+    await session.flush()
+
+
+async def reschedule(session: AsyncSession, booking: Booking, new_slot_id: int) -> bool:
+    """Move a booking to another slot; False (and nothing changed) when that slot is full."""
+    if not await _take(session, new_slot_id, booking.people):
+        return False
+    await _release(session, booking.slot_id, booking.people)
+    booking.slot_id = new_slot_id
+    await session.flush()
+    await session.refresh(booking, attribute_names=["slot"])
+    return True
+
+
+async def get_by_number(session: AsyncSession, number: str) -> Booking | None:
+    """A booking by its number."""
+    stmt = select(Booking).where(Booking.number == number.upper())
+    return (await session.execute(stmt)).unique().scalar_one_or_none()
+
+
+async def latest_active(session: AsyncSession, resident_id: int, now: dt.datetime | None = None) -> Booking | None:
+    """The resident's next upcoming active booking."""
+    stmt = (
+        select(Booking)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.resident_id == resident_id, Booking.status == ACTIVE, Slot.start_at > (now or utcnow()))
+        .order_by(Slot.start_at)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).unique().scalar_one_or_none()
+
+
+async def latest_for_resident(session: AsyncSession, resident_id: int) -> Booking | None:
+    """The resident's most recent booking, whatever its status."""
+    stmt = select(Booking).where(Booking.resident_id == resident_id).order_by(Booking.id.desc()).limit(1)
+    return (await session.execute(stmt)).unique().scalar_one_or_none()

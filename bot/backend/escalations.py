@@ -1,0 +1,86 @@
+"""Escalations: conversations handed to community staff, and handed back."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.backend.models import Conversation, Escalation, StaffUser, utcnow
+from bot.errors import NotFound
+
+OPEN_STATUSES = ("待处理", "处理中")
+
+
+async def open_escalation(
+    session: AsyncSession, conversation: Conversation, reason: str, *, urgent: bool = False, pause: bool = True
+) -> Escalation:
+    """Bring the conversation to staff (reusing an open escalation).
+
+    With `pause`, staff take over and the assistant stays silent; emergencies and poor ratings are
+    flagged to staff without pausing, so the resident keeps getting safety guidance meanwhile.
+    """
+    stmt = select(Escalation).where(
+        Escalation.conversation_id == conversation.id, Escalation.status.in_(OPEN_STATUSES)
+    )
+    existing = (await session.execute(stmt)).unique().scalars().first()
+    if pause:
+        conversation.status = "handoff"
+    if existing is not None:
+        existing.urgent = existing.urgent or urgent
+        return existing
+    esc = Escalation(
+        conversation_id=conversation.id, community_id=conversation.community_id, reason=reason, urgent=urgent
+    )
+    session.add(esc)
+    await session.flush()
+    return esc
+
+
+def visible_to(staff: StaffUser) -> list[object]:
+    """WHERE clauses limiting escalations to what this staff member may see."""
+    return [] if staff.role == "admin" else [Escalation.community_id == staff.community_id]
+
+
+async def list_for_staff(session: AsyncSession, staff: StaffUser, *, open_only: bool = True) -> list[Escalation]:
+    """Escalations of the staff member's community (all for admins), urgent and oldest first."""
+    stmt = select(Escalation).where(*visible_to(staff))
+    if open_only:
+        stmt = stmt.where(Escalation.status.in_(OPEN_STATUSES))
+    stmt = stmt.order_by(Escalation.urgent.desc(), Escalation.created_at)
+    return list((await session.execute(stmt)).unique().scalars())
+
+
+async def get_for_staff(session: AsyncSession, staff: StaffUser, escalation_id: int) -> Escalation:
+    """One escalation, or NotFound when it does not exist or belongs to another community."""
+    stmt = select(Escalation).where(Escalation.id == escalation_id, *visible_to(staff))
+    esc = (await session.execute(stmt)).unique().scalar_one_or_none()
+    if esc is None:
+        raise NotFound("escalation not found")
+    return esc
+
+
+def claim(esc: Escalation, staff: StaffUser) -> None:
+    """Take the escalation on."""
+    if esc.status == "待处理":
+        esc.status = "处理中"
+        esc.claimed_at = utcnow()
+    if esc.assigned_staff_id is None:
+        esc.assigned_staff_id = staff.id
+
+
+def release(esc: Escalation, conversation: Conversation, outcome: str | None = None) -> None:
+    """Hand the conversation back to the assistant and end the escalation."""
+    esc.status = "已释放"
+    esc.closed_at = utcnow()
+    if outcome:
+        esc.outcome = outcome
+    conversation.status = "bot"
+    state = dict(conversation.state or {})
+    state.pop("handoff_notified", None)
+    conversation.state = state
+
+
+def close(esc: Escalation, conversation: Conversation, outcome: str) -> None:
+    """End the escalation with an outcome; the assistant answers again."""
+    release(esc, conversation, outcome)
+    esc.status = "已关闭"

@@ -1,0 +1,73 @@
+"""Messages to a resident that do not answer a message of theirs: staff replies, status changes,
+reminders and rating requests. They are stored in the conversation and, for push channels such as
+Telegram, queued in the outbox that a sender drains; web clients fetch them by polling."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.backend.models import Conversation, Message, Outbox, utcnow
+
+PUSH_CHANNELS = {"telegram", "wecom", "wechat"}
+
+
+async def notify(
+    session: AsyncSession,
+    conversation: Conversation,
+    text: str,
+    *,
+    kind: str,
+    buttons: list[dict[str, str]] | None = None,
+    sender: str = "bot",
+    staff_id: int | None = None,
+    due_at: dt.datetime | None = None,
+) -> Message | None:
+    """Tell the resident something now (or at `due_at`): kept in the transcript, pushed where possible."""
+    message = None
+    if due_at is None or due_at <= utcnow():
+        message = Message(conversation_id=conversation.id, direction="out", sender=sender, text=text,
+                          buttons=buttons or [], staff_id=staff_id)
+        session.add(message)
+    if conversation.channel in PUSH_CHANNELS or due_at is not None:
+        session.add(Outbox(conversation_id=conversation.id, channel=conversation.channel, kind=kind, text=text,
+                           buttons=buttons or [], due_at=due_at or utcnow()))
+    await session.flush()
+    return message
+
+
+async def due_messages(session: AsyncSession, channel: str, limit: int = 50) -> list[Outbox]:
+    """Pending outbox rows of a channel whose time has come, oldest first."""
+    stmt = (select(Outbox).where(Outbox.channel == channel, Outbox.status == "pending", Outbox.due_at <= utcnow())
+            .order_by(Outbox.due_at, Outbox.id).limit(limit))
+    return list((await session.execute(stmt)).scalars())
+
+
+def mark_sent(row: Outbox) -> None:
+    """Record a successful delivery."""
+    row.status = "sent"
+    row.sent_at = utcnow()
+
+
+def mark_failed(row: Outbox, error: str, *, retry_in: dt.timedelta | None, final: bool = False) -> None:
+    """Record a failed delivery; retry later unless final."""
+    row.attempts += 1
+    row.last_error = error[:500]
+    if final or retry_in is None:
+        row.status = "failed"
+    else:
+        row.due_at = utcnow() + retry_in
+
+
+def as_dict(message: Message) -> dict[str, Any]:
+    """The REST shape of a stored message."""
+    return {
+        "id": message.id,
+        "sender": message.sender,
+        "text": message.text,
+        "buttons": message.buttons or [],
+        "created_at": message.created_at.isoformat(),
+    }

@@ -1,0 +1,240 @@
+"""The dialogue engine: one resident message in, the assistant's replies out.
+
+A turn runs inside one database transaction: the conversation row is locked, the message stored,
+actions run and write, the state saved, and the inbound id recorded, all or nothing. A retried
+message id returns the replies given the first time and writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import weakref
+from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk import Action
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.backend import residents
+from bot.backend.models import Conversation, Message, ProcessedInbound
+from bot.config import Settings
+from bot.dialogue.domain import Domain, Reply
+from bot.dialogue.payload import parse_payload
+from bot.dialogue.policy import decide
+from bot.dialogue.text import clean
+from bot.dialogue.turn import Turn
+from bot.nlu.types import NluParser, ParseResult
+from knowledge.schema import CommunitySettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InboundMessage:
+    """A resident's message as any channel delivers it."""
+
+    sender: str
+    text: str
+    channel: str = "web"
+    message_id: str | None = None
+    community: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    chat_id: str | None = None
+
+
+@dataclass
+class TurnResult:
+    """What the channel sends back."""
+
+    conversation_id: int
+    conversation_token: str
+    replies: list[Reply]
+    duplicate: bool = False
+    handoff: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The REST shape of a turn's result."""
+        return {
+            "conversation_id": self.conversation_id,
+            "conversation_token": self.conversation_token,
+            "replies": [r.as_dict() for r in self.replies],
+        }
+
+
+def _empty_parse(text: str, intent: str = "out_of_scope", confidence: float = 1.0) -> ParseResult:
+    return ParseResult(text=text, intent={"name": intent, "confidence": confidence},
+                       intent_ranking=[{"name": intent, "confidence": confidence}], entities=[])
+
+
+class DialogueEngine:
+    """Runs turns; everything it needs is passed in."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        nlu: NluParser,
+        domain: Domain,
+        actions: dict[str, Action],
+        communities: dict[str, CommunitySettings],
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        speech: Callable[[str], str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.nlu = nlu
+        self.domain = domain
+        self.actions = actions
+        self.communities = communities
+        self.clock = clock
+        self.speech = speech
+        self._intents = set(domain.raw.get("intents") or [])
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def parse(self, text: str, now: dt.datetime | None = None) -> ParseResult:
+        """Parse a message: button payloads directly, everything else through the NLU."""
+        payload = parse_payload(text, self._intents)
+        if payload is not None:
+            return payload
+        return self.nlu.parse(text, now=now)
+
+    def _timezone(self, code: str | None) -> str:
+        community = self.communities.get(code or self.settings.default_community)
+        return community.timezone if community else "Asia/Shanghai"
+
+    def _lock(self, channel: str, sender: str) -> asyncio.Lock:
+        key = (channel, sender)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle(self, msg: InboundMessage) -> TurnResult:
+        """Answer one message (or hand it to staff); never raises for odd text."""
+        now = self.clock()
+        # Relative dates ("明天") mean the resident's local day, not the server's UTC day.
+        local_now = now.astimezone(ZoneInfo(self._timezone(msg.community)))
+        cleaned = clean(msg.text, self.settings.max_message_chars)
+        if cleaned.empty:
+            parse, special = _empty_parse(""), "utter_empty_message"
+        elif cleaned.symbols_only:
+            parse, special = _empty_parse(cleaned.text), "utter_symbols_only"
+        else:
+            parse, special = self.parse(cleaned.text, now=local_now), None
+        async with self._lock(msg.channel, msg.sender):
+            for attempt in range(3):
+                try:
+                    return await self._turn(msg, cleaned.text, cleaned.truncated, parse, special, now)
+                except IntegrityError:
+                    # Another worker handled the same message id or created the same row first.
+                    if attempt == 2:
+                        raise
+                    log.info("retrying turn after a concurrent write")
+        raise AssertionError("unreachable")
+
+    async def _turn(
+        self, msg: InboundMessage, text: str, truncated: bool, parse: ParseResult, special: str | None,
+        now: dt.datetime,
+    ) -> TurnResult:
+        async with self.sessionmaker() as session, session.begin():
+            if msg.message_id:
+                done = await self._already_processed(session, msg)
+                if done is not None:
+                    return done
+            community = await self._community(session, msg)
+            identity = await residents.ensure_identity(session, msg.channel, msg.sender, community, msg.chat_id)
+            conv, _ = await residents.ensure_conversation(session, identity, community)
+            state: dict[str, Any] = dict(conv.state or {})
+            slots = state.setdefault("slots", {})
+            slots.update({"community": conv.community.code, "channel": msg.channel,
+                          "elderly": bool(identity.resident.elderly_mode)})
+            session.add(Message(conversation_id=conv.id, direction="in", sender="resident", text=text,
+                                parse=dict(parse), intent=parse["intent"]["name"],
+                                confidence=float(parse["intent"]["confidence"])))
+            turn = Turn(session=session, conversation=conv, state=state, parse=parse, text=text,
+                        channel=msg.channel, now=now, domain=self.domain, actions=self.actions)
+            turn.state["metadata"] = _safe_metadata(msg.metadata)
+            if conv.status == "handoff":
+                if not state.get("handoff_notified"):
+                    turn.utter("utter_handoff_waiting")
+                    state["handoff_notified"] = True
+            else:
+                if truncated:
+                    turn.utter("utter_message_truncated")
+                if special:
+                    turn.utter(special)
+                else:
+                    await decide(turn, self.settings.nlu_fallback_threshold)
+                if not turn.replies:
+                    turn.utter("utter_default")
+                if conv.status == "handoff":
+                    state["handoff_notified"] = True  # the handoff reply already said staff will answer
+            state.pop("metadata", None)
+            if msg.channel == "voice" and self.speech is not None:
+                for r in turn.replies:
+                    if r.speech is None:
+                        r.speech = self.speech(r.text)
+            for r in turn.replies:
+                session.add(Message(conversation_id=conv.id, direction="out", sender="bot", text=r.text,
+                                    buttons=[b.as_dict() for b in r.buttons], speech=r.speech))
+            conv.state = state
+            result = TurnResult(conv.id, conv.token, turn.replies, handoff=conv.status == "handoff")
+            if msg.message_id:
+                session.add(ProcessedInbound(channel=msg.channel, message_id=msg.message_id,
+                                             conversation_id=conv.id, response=result.as_dict()))
+            await session.flush()
+            return result
+
+    async def _already_processed(self, session: AsyncSession, msg: InboundMessage) -> TurnResult | None:
+        stmt = select(ProcessedInbound).where(
+            ProcessedInbound.channel == msg.channel, ProcessedInbound.message_id == msg.message_id
+        )
+        done = (await session.execute(stmt)).scalar_one_or_none()
+        if done is None:
+            return None
+        resp = done.response
+        from bot.dialogue.domain import Button
+
+        replies = [Reply(r["text"], [Button(b["title"], b["payload"]) for b in r.get("buttons", [])], r.get("speech"))
+                   for r in resp.get("replies", [])]
+        return TurnResult(resp["conversation_id"], resp["conversation_token"], replies, duplicate=True)
+
+    async def _community(self, session: AsyncSession, msg: InboundMessage) -> Any:
+        code = msg.community
+        if not code:
+            identity = await residents.find_identity(session, msg.channel, msg.sender)
+            if identity is not None:
+                return identity.resident.community
+            code = self.settings.default_community
+        settings = self.communities.get(code)
+        existing = await residents.get_community(session, code)
+        if existing is not None:
+            return existing
+        if settings is None and code != self.settings.default_community:
+            from bot.errors import InvalidInput
+
+            raise InvalidInput(f"unknown community {code!r}")
+        return await residents.ensure_community(session, code, settings.name if settings else code)
+
+    async def conversation(self, conversation_id: int) -> Conversation | None:
+        """A conversation by id (for channels that deliver staff replies)."""
+        async with self.sessionmaker() as session:
+            return await session.get(Conversation, conversation_id)
+
+
+def _safe_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Keep only small, plain metadata (location, photo file id) for actions to read."""
+    out: dict[str, Any] = {}
+    for key in ("location", "photo", "photos", "latitude", "longitude", "elderly"):
+        value = metadata.get(key) if isinstance(metadata, dict) else None
+        if isinstance(value, (str, int, float, bool)) or (isinstance(value, (list, dict)) and len(str(value)) < 2000):
+            out[key] = value
+    return out

@@ -1,0 +1,115 @@
+"""The intent classifier: a linear model over sparse features, with temperature-calibrated confidences.
+
+Training uses scikit-learn (LinearSVC by default); the fitted weights are kept as plain numpy arrays,
+so that parsing is one sparse dot product and a softmax, without scikit-learn in memory. The softmax
+temperature is fitted on cross-validated decision scores (minimum log-loss), so a confidence of 0.9 is
+right about nine times in ten on data the model has not seen, which makes the fallback threshold mean
+something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+Model = Literal["svc", "logreg"]
+
+
+@dataclass
+class IntentClassifier:
+    """Weights of a fitted linear intent model (features × intents) and its calibration."""
+
+    intents: list[str]
+    weights: np.ndarray  # (n_features, n_intents), float32
+    intercept: np.ndarray  # (n_intents,)
+    temperature: float
+    dense_weights: np.ndarray | None = None  # (embedding_dim, n_intents) when an embedding is used
+
+    def scores(self, idx: np.ndarray, val: np.ndarray, dense: np.ndarray | None = None) -> np.ndarray:
+        """Raw decision scores for one sentence."""
+        s = self.intercept.astype(np.float64).copy()
+        if len(idx):
+            s += val @ self.weights[idx]
+        if dense is not None and self.dense_weights is not None:
+            s += dense @ self.dense_weights
+        return s
+
+    def probabilities(self, idx: np.ndarray, val: np.ndarray, dense: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated confidences over `intents`, summing to 1."""
+        return softmax(self.scores(idx, val, dense) * self.temperature)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """A numerically safe softmax over the last axis."""
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _estimator(model: Model, seed: int, c: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    if model == "logreg":
+        return LogisticRegression(C=c, max_iter=3000, random_state=seed)
+    return LinearSVC(C=c, random_state=seed, max_iter=20000)
+
+
+def _decision(est: Any, x: Any, n_classes: int) -> np.ndarray:
+    d = est.decision_function(x)
+    return np.column_stack([-d, d]) if n_classes == 2 and d.ndim == 1 else d
+
+
+def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
+    """The softmax temperature that minimises log-loss of `scores` against labels `y`."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t: float) -> float:
+        p = softmax(scores * np.exp(log_t))
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
+
+    res = minimize_scalar(nll, bounds=(-3.0, 5.0), method="bounded", options={"xatol": 1e-4})
+    return float(np.exp(res.x))
+
+
+def fit_classifier(
+    x: Any,
+    labels: Sequence[str],
+    *,
+    seed: int = 42,
+    model: Model = "svc",
+    c: float = 1.0,
+    dense_dim: int = 0,
+    folds: int = 5,
+) -> IntentClassifier:
+    """Fit the linear model on feature matrix `x` (its last `dense_dim` columns dense) and calibrate it."""
+    from sklearn.model_selection import StratifiedKFold
+
+    intents = sorted(set(labels))
+    y = np.array([intents.index(lab) for lab in labels])
+    n_classes = len(intents)
+    if n_classes < 2:
+        raise ValueError("intent classification needs at least two intents")
+    counts = np.bincount(y)
+    k = int(min(folds, counts.min()))
+    if k >= 2:
+        oof = np.zeros((len(y), n_classes))
+        for tr, te in StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
+            est = _estimator(model, seed, c).fit(x[tr], y[tr])
+            oof[te] = _decision(est, x[te], n_classes)
+        temperature = fit_temperature(oof, y)
+    else:
+        temperature = 1.0
+    est = _estimator(model, seed, c).fit(x, y)
+    coef = np.asarray(est.coef_, dtype=np.float64)
+    intercept = np.asarray(est.intercept_, dtype=np.float64)
+    if n_classes == 2 and coef.shape[0] == 1:
+        coef = np.vstack([-coef, coef])
+        intercept = np.array([-intercept[0], intercept[0]])
+    n_sparse = coef.shape[1] - dense_dim
+    weights = np.ascontiguousarray(coef[:, :n_sparse].T, dtype=np.float32)
+    dense = np.ascontiguousarray(coef[:, n_sparse:].T, dtype=np.float32) if dense_dim else None
+    return IntentClassifier(intents, weights, intercept, temperature, dense)

@@ -1,0 +1,34 @@
+"""Phone numbers (digits only) and work-order / booking numbers (GD or YY + 11 digits)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.nlu.entities.base import Found
+
+# Speech and people put spaces and dashes in numbers: 138 1234 5678, 0571-8888 0000.
+_SEP = r"[ -]?"
+_MOBILE_RE = re.compile(rf"(?<![\d])1[3-9]\d(?:{_SEP}\d){{8}}(?![\d])")
+_LANDLINE_RE = re.compile(rf"(?<![\d])0\d{{2,3}}{_SEP}\d{{3,4}}{_SEP}\d{{4}}(?![\d])")
+_LOCAL_RE = re.compile(r"(?:电话|号码|手机|联系|打)[^\d]{0,4}(?<![\d])(\d{3,4}[ -]?\d{4})(?![\d])")
+_TICKET_RE = re.compile(r"(?<![a-z])(?P<kind>g ?d|y ?y)[ -]?(?P<num>\d(?:[ -]?\d){10})(?![\d])")
+
+
+def find_phones(text: str) -> list[Found]:
+    """Mobile and landline numbers, normalised to digits."""
+    out = []
+    for pattern in (_MOBILE_RE, _LANDLINE_RE):
+        for m in pattern.finditer(text):
+            out.append(Found("phone", m.start(), m.end(), re.sub(r"\D", "", m.group(0))))
+    for m in _LOCAL_RE.finditer(text):
+        out.append(Found("phone", m.start(1), m.end(1), re.sub(r"\D", "", m.group(1))))
+    return out
+
+
+def find_tickets(text: str) -> list[Found]:
+    """Work-order numbers (GD…) and booking numbers (YY…), upper-cased without separators."""
+    out = []
+    for m in _TICKET_RE.finditer(text):
+        value = m["kind"].replace(" ", "").upper() + re.sub(r"\D", "", m["num"])
+        out.append(Found("ticket_id", m.start(), m.end(), value))
+    return out

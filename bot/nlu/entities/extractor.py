@@ -1,0 +1,79 @@
+"""All entity rules together: run them on normalised text, settle overlaps, map spans to the original."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from bot.nlu.entities.base import Found
+from bot.nlu.entities.contact import find_phones, find_tickets
+from bot.nlu.entities.dates import find_dates
+from bot.nlu.entities.places import NameFinder, PlaceFinder
+from bot.nlu.entities.quantities import find_ages, find_counts, find_ratings
+from bot.nlu.entities.service import ServiceMatcher
+from bot.nlu.entities.times import find_times
+from bot.nlu.mapped_text import MappedText
+from bot.nlu.types import EntityDict
+
+# Between two finds of the same length, the earlier kind here wins (活动室 is a service before a place).
+PRIORITY = ("ticket_id", "phone", "service", "date", "time", "age", "count", "rating", "person_name", "location")
+# A date and a time may share a span: 今晚 is both today and the evening.
+_MAY_SHARE = {frozenset({"date", "time"})}
+
+
+def _resolve(found: Iterable[Found]) -> list[Found]:
+    """Keep the longest finds; among equals, the kind listed first in PRIORITY."""
+    ranked = sorted(set(found), key=lambda f: (-f.length, PRIORITY.index(f.entity), f.start, str(f.value)))
+    kept: list[Found] = []
+    for f in ranked:
+        clash = False
+        for k in kept:
+            if f.start < k.end and k.start < f.end:
+                same_span = (f.start, f.end) == (k.start, k.end)
+                if not (same_span and frozenset({f.entity, k.entity}) in _MAY_SHARE and f.entity != k.entity):
+                    clash = True
+                    break
+        if not clash:
+            kept.append(f)
+    return sorted(kept, key=lambda f: (f.start, PRIORITY.index(f.entity)))
+
+
+class EntityExtractor:
+    """Finds every entity kind; built once from the service patterns and places learnt at training."""
+
+    def __init__(self, service_patterns: Mapping[str, str], extra_places: Iterable[str] = ()) -> None:
+        self.services = ServiceMatcher(service_patterns)
+        self.places = PlaceFinder(extra_places)
+        self.names = NameFinder()
+
+    def find(self, text: str, now: dt.datetime) -> list[Found]:
+        """Entities of normalised text, overlaps settled, offsets still in the normalised text."""
+        found: list[Found] = []
+        found += self.services.find(text)
+        found += find_tickets(text)
+        found += find_phones(text)
+        found += find_dates(text, now)
+        found += find_times(text)
+        found += find_ages(text)
+        found += find_counts(text)
+        found += find_ratings(text)
+        found += self.places.find(text)
+        found += self.names.find(text)
+        return _resolve(found)
+
+    def extract(self, mt: MappedText, now: dt.datetime) -> list[EntityDict]:
+        """Entities in Rasa's shape, with start/end/text referring to the original message."""
+        out: list[EntityDict] = []
+        for f in self.find(mt.text, now):
+            start, end = mt.span(f.start, f.end)
+            out.append(
+                EntityDict(
+                    entity=f.entity,
+                    start=start,
+                    end=end,
+                    value=f.value,
+                    extractor=f.extractor,
+                    text=mt.original[start:end],
+                )
+            )
+        return out

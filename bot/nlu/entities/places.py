@@ -1,0 +1,110 @@
+"""Locations (3号楼2单元501, 幸福路88号, 小区东门, 地下车库) and person names (张阿姨, 我叫王秀兰)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.nlu.entities.base import Found
+
+_WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "entity_words.yml"
+_N = r"\d{1,4}"
+# Building / unit / floor / room, any non-empty combination in this order.
+_BUILDING = (
+    rf"(?:{_N}(?:号楼|栋|幢|号院|座|区|排)|[a-z](?:座|栋|区))?(?:{_N}单元)?(?:{_N}(?:楼|层)(?!梯|道|下|上|顶))?"
+    rf"(?:{_N}(?:室|号房|户)|(?<=单元){_N}|(?<=栋|幢){_N}(?!号)|(?<=号楼){_N}(?!号|楼|单元))?"
+)
+_BUILDING_RE = re.compile(_BUILDING)
+_STREET_RE = re.compile(r"(?:路|街|大街|巷|弄|大道|胡同|里)\d{1,5}号(?:院|楼)?")
+_NAMED_PLACE_RE = re.compile(r"[\u4e00-\u9fff]{1,6}(?:小区|花园|家园|公寓|新村|苑|村|社区)")
+# What stops a place name growing leftwards: verbs and particles that precede an address.
+_STOP = set("我你他她在住到去是的家了和跟从往把给找要想就也都说问这那个有门口请帮")
+
+
+@lru_cache(maxsize=1)
+def entity_words() -> dict[str, object]:
+    """The word lists of `data/entity_words.yml`."""
+    raw = yaml.safe_load(_WORDS_FILE.read_text(encoding="utf-8"))
+    assert isinstance(raw, dict)
+    return raw
+
+
+def _grow_left(text: str, start: int, limit: int = 6) -> int:
+    k = start
+    while k > 0 and start - k < limit and "\u4e00" <= text[k - 1] <= "\u9fff" and text[k - 1] not in _STOP:
+        k -= 1
+    return k
+
+
+class PlaceFinder:
+    """Finds locations with patterns and a gazetteer (built-in places plus those seen in training data)."""
+
+    def __init__(self, extra_places: Iterable[str] = ()) -> None:
+        words = entity_words()
+        places = {str(p) for p in words.get("places", [])} | {p for p in extra_places if len(p) >= 2}  # type: ignore[union-attr]
+        self._places_re = (
+            re.compile("|".join(re.escape(p) for p in sorted(places, key=len, reverse=True))) if places else None
+        )
+
+    def find(self, text: str) -> list[Found]:
+        """Every location in normalised text; adjacent parts (小区 + 楼 + 室) are joined into one."""
+        spans: list[tuple[int, int]] = []
+        for m in _BUILDING_RE.finditer(text):
+            if m.end() > m.start() and not m.group(0).isdigit():
+                spans.append((m.start(), m.end()))
+        for m in _STREET_RE.finditer(text):
+            spans.append((_grow_left(text, m.start()), m.end()))
+        for m in _NAMED_PLACE_RE.finditer(text):
+            core = m.end() - len(re.search(r"(?:小区|花园|家园|公寓|新村|苑|村|社区)$", m.group(0)).group(0))  # type: ignore[union-attr]
+            spans.append((_grow_left(text, core), m.end()))
+        if self._places_re:
+            spans.extend((m.start(), m.end()) for m in self._places_re.finditer(text))
+        return [Found("location", s, e, text[s:e]) for s, e in _join(spans, text)]
+
+
+def _join(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Merge overlapping or touching spans (幸福里小区 + 6号楼302 → one location)."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return [(s, e) for s, e in out if e - s >= 2 and text[s:e] not in ("社区", "小区", "村")]
+
+
+class NameFinder:
+    """Finds person names: a surname with a form of address, 老王/小李, or 我叫/我姓 + name."""
+
+    def __init__(self) -> None:
+        words = entity_words()
+        surnames = str(words.get("surnames", "")).replace(" ", "")
+        forms = sorted((str(f) for f in words.get("address_forms", [])), key=len, reverse=True)  # type: ignore[union-attr]
+        sn = f"[{surnames}]"
+        self._address_re = re.compile(rf"{sn}(?:{'|'.join(forms)})")
+        self._old_young_re = re.compile(rf"[老小]{sn}")
+        self._not_names = {str(w) for w in words.get("not_names", [])}  # type: ignore[union-attr]
+        self._called_re = re.compile(rf"(?:我叫|名字叫|名字是|叫做|我是)(?P<name>{sn}[\u4e00-\u9fff]{{1,2}})")
+        self._surname_re = re.compile(rf"(?:我姓|免贵姓|姓)(?P<name>{sn})")
+        self._bad_given = re.compile(r"[龄年人家属老的了吗呢吧嘛在是有要想来去说问这那个们员民户子女儿孙]")
+
+    def find(self, text: str) -> list[Found]:
+        """Every person name in normalised text, the value being the name as written."""
+        out = [Found("person_name", m.start(), m.end(), m.group(0)) for m in self._address_re.finditer(text)]
+        for m in self._old_young_re.finditer(text):
+            if text[m.start() : m.end()] not in self._not_names and text[m.start() : m.end() + 1] not in self._not_names \
+                    and text[m.start() : m.end() + 2] not in self._not_names:
+                out.append(Found("person_name", m.start(), m.end(), m.group(0)))
+        for m in self._called_re.finditer(text):
+            name = m["name"]
+            # Stop the given name at a word that cannot be part of it (我叫王秀兰的 → 王秀兰).
+            cut = next((i for i, c in enumerate(name) if i > 0 and self._bad_given.match(c)), len(name))
+            if cut >= 2:
+                out.append(Found("person_name", m.start("name"), m.start("name") + cut, name[:cut]))
+        for m in self._surname_re.finditer(text):
+            out.append(Found("person_name", m.start("name"), m.end("name"), m["name"]))
+        return out

@@ -1,0 +1,57 @@
+"""Ages, head counts and 好差评 ratings, each normalised to an integer."""
+
+from __future__ import annotations
+
+import re
+
+from bot.nlu.entities.base import Found
+from bot.nlu.numbers import NUM, cn_to_int
+
+_AGE_RE = re.compile(
+    rf"(?P<n>{NUM})(?:周岁|岁)(?:多|半)?|(?P<n2>\d{{2,3}})(?:多|来)岁|(?<=今年)(?P<n3>\d{{2,3}})(?:多)?(?=了|$|\s)"
+)
+_PEOPLE = r"(?:个人|口人|位老人|个老人|个孩子|个小孩|位|人|口|名|个大人|个家属|份|桌|张)"
+_COUNT_RE = re.compile(rf"(?P<n>{NUM}|俩|仨){_PEOPLE}")
+# Longest first, so that 非常不满意 is not read as 满意.
+_RATING_WORDS = {
+    "非常不满意": 1, "很不满意": 1, "特别不满意": 1, "极不满意": 1, "十分不满意": 1, "太不满意": 1,
+    "非常满意": 5, "很满意": 5, "特别满意": 5, "十分满意": 5, "超级满意": 5, "太满意": 5,
+    "比较满意": 4, "还算满意": 4, "挺满意": 4, "基本满意": 3, "还行": 3, "一般般": 3, "一般": 3,
+    "不太满意": 2, "不大满意": 2, "不怎么满意": 2, "不满意": 2, "满意": 4,
+    "五星好评": 5, "好评": 5, "中评": 3, "差评": 1, "满分": 5,
+}
+_RATING_WORD_RE = re.compile("|".join(sorted(_RATING_WORDS, key=len, reverse=True)))
+_STARS_RE = re.compile(rf"(?P<n>{NUM})(?:颗星|个星|星)(?:好评)?")
+_SCORE_RE = re.compile(rf"(?:打|给|评|得)了?(?P<n>{NUM})分|(?<![\d点])(?P<n2>[1-5])分(?!钟)")
+
+
+def find_ages(text: str) -> list[Found]:
+    """Ages in years: 82岁, 八十二岁, 八十多岁 (→ 80), 今年九十了."""
+    out = []
+    for m in _AGE_RE.finditer(text):
+        n = cn_to_int(m["n"] or m["n2"] or m["n3"] or "")
+        if n is not None and 0 < n < 130:
+            out.append(Found("age", m.start(), m.end(), n))
+    return out
+
+
+def find_counts(text: str) -> list[Found]:
+    """Numbers of people or items: 两个人, 3位, 俩人."""
+    out = []
+    for m in _COUNT_RE.finditer(text):
+        raw = m["n"]
+        n = 2 if raw == "俩" else 3 if raw == "仨" else cn_to_int(raw)
+        if n is not None and 0 < n < 1000:
+            out.append(Found("count", m.start(), m.end(), n))
+    return out
+
+
+def find_ratings(text: str) -> list[Found]:
+    """好差评 ratings on the 1–5 scale."""
+    out = [Found("rating", m.start(), m.end(), _RATING_WORDS[m.group(0)]) for m in _RATING_WORD_RE.finditer(text)]
+    for pattern in (_STARS_RE, _SCORE_RE):
+        for m in pattern.finditer(text):
+            n = cn_to_int(m.groupdict().get("n") or m.groupdict().get("n2") or "")
+            if n is not None and 1 <= n <= 5:
+                out.append(Found("rating", m.start(), m.end(), n))
+    return out

@@ -1,0 +1,251 @@
+"""Build the retrieval index into `settings.index_dir`, load it, and swap in a rebuilt one while running.
+
+Layout: each build is written to a temporary directory, renamed to `v-<hash>` (the hash of its content),
+and only then published by atomically replacing `manifest.json`, which names the current version and
+the SHA-256 of every file. A reader therefore sees the old index or the new one, never half of one, and
+a version whose files do not match its manifest is refused. The same catalog, NLU data and seed give
+byte-identical files and so the same version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.errors import ModelNotFoundError
+from knowledge.dense import DenseIndex
+from knowledge.loader import load_catalog
+from knowledge.passages import build_passages, passages_from_dicts, training_pairs
+from knowledge.retriever import FusionParams, RetrievalResult, Retriever, default_query_normalizer
+from knowledge.sparse import SparseIndex
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+ENCODER_EPOCHS = 12
+_KEEP_VERSIONS = 3
+# Written by sentence-transformers with library versions and dates; not part of the index's content.
+_UNHASHED = {"README.md"}
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What a build produced."""
+
+    version: str
+    path: str
+    services: int
+    passages: int
+    pairs: int
+    dim: int
+    dense_kind: str
+    encoder: str
+    seconds: float
+
+
+def _file_hashes(directory: Path) -> dict[str, str]:
+    """SHA-256 of every file under `directory`, by relative path, in sorted order."""
+    out = {}
+    for f in sorted(p for p in directory.rglob("*") if p.is_file()):
+        rel = f.relative_to(directory).as_posix()
+        if f.name not in _UNHASHED:
+            out[rel] = hashlib.sha256(f.read_bytes()).hexdigest()
+    return out
+
+
+def _content_hash(files: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def build_index(settings: Settings, *, seed: int = 42, epochs: int = ENCODER_EPOCHS) -> IndexReport:
+    """Build passages, encoder (unless `settings.encoder` names one), dense and sparse indexes; publish."""
+    from knowledge.encoder import load_encoder, train_encoder
+
+    started = time.perf_counter()
+    catalog = load_catalog(settings.catalog_dir)
+    passages = build_passages(catalog)
+    norm = default_query_normalizer()
+    index_texts = [norm(p.index_text) for p in passages]
+    root = Path(settings.index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    try:
+        pairs: list[tuple[str, str]] = []
+        if settings.encoder:
+            encoder = load_encoder(settings.encoder)
+            encoder_ref = settings.encoder
+        else:
+            nlu_dir = Path(settings.nlu_data) / "nlu"
+            raw = training_pairs(catalog, nlu_dir)
+            normed = {t: norm(t) for t in sorted({t for pair in raw for t in pair})}
+            pairs = [(normed[a], normed[p]) for a, p in raw]
+            encoder = train_encoder(pairs, tmp / "encoder", seed=seed, epochs=epochs)
+            (tmp / "encoder" / "README.md").unlink(missing_ok=True)
+            encoder_ref = "encoder"
+        vectors = encoder.encode(
+            index_texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=256, show_progress_bar=False
+        )
+        dense = DenseIndex.build(vectors)
+        dense.save(tmp)
+        SparseIndex.build(index_texts).save(tmp)
+        _write_json(tmp / "passages.json", [p.to_dict() for p in passages])
+        _write_json(tmp / "index.json", {"format": FORMAT, "encoder": encoder_ref, "seed": seed, "epochs": epochs})
+        files = _file_hashes(tmp)
+        content = _content_hash(files)
+        version = f"v-{content[:16]}"
+        final = root / version
+        if final.exists():
+            shutil.rmtree(tmp)  # the same content is already built
+        else:
+            os.replace(tmp, final)
+        previous = _read_manifest(root)
+        manifest = {
+            "format": FORMAT,
+            "version": version,
+            "content_hash": content,
+            "files": files,
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "services": len(catalog.services),
+            "passages": len(passages),
+            "history": ([previous["version"]] + previous.get("history", []))[: _KEEP_VERSIONS - 1]
+            if previous and previous.get("version") != version else (previous or {}).get("history", []),
+        }
+        publish_manifest(root, manifest)
+        _prune(root, {version, *manifest["history"]})
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return IndexReport(version, str(final), len(catalog.services), len(passages), len(pairs),
+                       int(vectors.shape[1]), dense.kind, encoder_ref, round(time.perf_counter() - started, 2))
+
+
+def publish_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    """Atomically replace `manifest.json`, the one file that says which version is current."""
+    fd, tmp_name = tempfile.mkstemp(prefix=".manifest-", dir=root)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, ensure_ascii=False, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp_name, root / MANIFEST)
+
+
+def _read_manifest(root: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _prune(root: Path, keep: set[str]) -> None:
+    """Remove versions no manifest refers to (readers may still be loading the previous ones)."""
+    for d in root.glob("v-*"):
+        if d.is_dir() and d.name not in keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def fusion_params(settings: Settings) -> FusionParams:
+    """Fusion parameters with the confidence threshold from settings."""
+    return FusionParams(threshold=settings.retrieval_threshold)
+
+
+def load_version(root: Path, manifest: dict[str, Any], params: FusionParams) -> Retriever:
+    """Load the version a manifest names, refusing files that do not match their recorded hashes."""
+    from knowledge.encoder import load_encoder
+
+    directory = root / str(manifest["version"])
+    if _file_hashes(directory) != manifest["files"]:
+        raise ModelNotFoundError(f"index {directory} does not match its manifest")
+    meta = json.loads((directory / "index.json").read_text(encoding="utf-8"))
+    ref = meta["encoder"]
+    encoder = load_encoder(directory / ref if ref == "encoder" else ref)
+    rows = json.loads((directory / "passages.json").read_text(encoding="utf-8"))
+    return Retriever(passages_from_dicts(rows), encoder, DenseIndex.load(directory), SparseIndex.load(directory), params)
+
+
+def load_retriever(settings: Settings) -> Retriever:
+    """The retriever over the current index; ModelNotFoundError when `linli index` has not been run."""
+    root = Path(settings.index_dir)
+    manifest = _read_manifest(root)
+    if manifest is None:
+        raise ModelNotFoundError(f"no retrieval index at {root}; run `linli index`")
+    return load_version(root, manifest, fusion_params(settings))
+
+
+class ReloadingRetriever:
+    """A retriever that picks up a newly published index without a restart, keeping the last good one.
+
+    `search` checks the manifest at most every `check_seconds`; `reload()` checks now. Loading happens
+    outside the lock and the swap is one assignment, so searches never wait for a load.
+    """
+
+    def __init__(self, settings: Settings, check_seconds: float = 10.0) -> None:
+        self.root = Path(settings.index_dir)
+        self.params = fusion_params(settings)
+        self.check_seconds = check_seconds
+        self._lock = threading.Lock()
+        manifest = _read_manifest(self.root)
+        if manifest is None:
+            raise ModelNotFoundError(f"no retrieval index at {self.root}; run `linli index`")
+        self._current = load_version(self.root, manifest, self.params)
+        self.version: str = manifest["version"]
+        self._refused: str | None = None
+        self._checked = time.monotonic()
+
+    @property
+    def current(self) -> Retriever:
+        """The retriever in use now."""
+        return self._current
+
+    def reload(self) -> bool:
+        """Swap in the published version if it is new and loads; True when a swap happened."""
+        if not self._lock.acquire(blocking=False):
+            return False  # another thread is already checking
+        try:
+            self._checked = time.monotonic()
+            manifest = _read_manifest(self.root)
+            if manifest is None:
+                return False
+            version = manifest.get("version")
+            if version in (self.version, self._refused):
+                return False
+            try:
+                fresh = load_version(self.root, manifest, self.params)
+            except Exception:
+                log.exception("retrieval index %s is broken; keeping %s", version, self.version)
+                self._refused = version
+                return False
+            self._current, self.version = fresh, str(version)
+            log.info("retrieval index switched to %s", version)
+            return True
+        finally:
+            self._lock.release()
+
+    def search(self, query: str, k: int = 5) -> RetrievalResult:
+        """Search the current index, first picking up a new one if it is time to check."""
+        if time.monotonic() - self._checked >= self.check_seconds:
+            self.reload()
+        return self._current.search(query, k)
+
+
+def report_dict(report: IndexReport) -> dict[str, Any]:
+    """The report as a plain dict, for printing."""
+    return asdict(report)
+
+
+__all__ = ["IndexReport", "ReloadingRetriever", "build_index", "load_retriever", "publish_manifest", "report_dict"]

@@ -1,0 +1,114 @@
+"""Text made to be read aloud by a speech engine, for residents who listen rather than read.
+
+A speech engine reads symbols, links and list markers literally or not at all, and reads 13800000001 as
+a huge number; so the spoken text keeps only words, digits and pauses, reads phone numbers digit by digit
+in the way people say them (幺三八…), times as 8点30分, ranges as 80到89岁, and stays within three short
+sentences. Putting the key information first is the caller's job.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_SENTENCES = 3
+
+# Phone numbers are said digit by digit, 1 as 幺 so that it is not heard as 七.
+_PHONE_DIGITS = str.maketrans("0123456789", "零幺二三四五六七八九")
+_FULL_WIDTH = str.maketrans(
+    "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ％",
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz%",
+)
+# After these a digit run is a quantity (10000元), not a number to dial.
+_UNITS = (
+    "元块角岁天日月年个份张次人名位小时分秒号楼层室栋幢单元户平米公里斤度项条间家所周期批台辆本套页%万千百"
+)
+_SHORT_NUMBERS = {"110", "119", "120", "122"}
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|[A-Za-z0-9.-]+\.(?:cn|com|net|org|gov)(?:/\S*)?", re.I)
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_TAG = re.compile(r"<[^>\n]{0,200}>")
+_BULLET = re.compile(r"^\s*(?:[-*+•·●◦▪▫■□◆◇►▶✓✔☑]+|\d{1,2}\s*[.、．)）]|[（(]\d{1,2}[)）]|[①-⑳])\s*")
+_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+_PHONE = re.compile(
+    rf"(?<![\d.])(\d{{3,4}}-\d{{7,8}}|\d{{3}}-\d{{4}}-\d{{4}}|\d{{3,}})(?![\d.]|\s*[{_UNITS}])"
+)
+_CLOCK = re.compile(r"(?<!\d)(\d{1,2})\s*[:：]\s*(\d{2})(?!\d)")
+_RANGE = re.compile(r"(?<=[\d点分日号岁月周年天])\s*[-~～–—－]\s*(?=[\d周星])")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
+_PER = re.compile(r"/(?=[月天年人次小周])")
+_TERMINATORS = re.compile(r"[。！？!?；;]+")
+_PAUSES = re.compile(r"[,，:：—…~～|｜\t]+")
+_KEEP = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fffA-Za-z0-9 ，。？、]")
+
+
+def _say_phone(match: re.Match[str]) -> str:
+    number = match.group(1)
+    if "-" not in number and len(number) < 5 and number not in _SHORT_NUMBERS:
+        return number
+    return "，".join(part.translate(_PHONE_DIGITS) for part in number.split("-"))
+
+
+def _say_clock(match: re.Match[str]) -> str:
+    hour, minute = int(match.group(1)), match.group(2)
+    if hour > 24 or int(minute) > 59:
+        return match.group(0)
+    return f"{hour}点" if minute == "00" else f"{hour}点{minute}分"
+
+
+def _numbers(text: str) -> str:
+    text = _ISO_DATE.sub(lambda m: f"{int(m.group(1))}年{int(m.group(2))}月{int(m.group(3))}日", text)
+    text = _PHONE.sub(_say_phone, text)
+    text = _CLOCK.sub(_say_clock, text)
+    text = _RANGE.sub("到", text)
+    return _PERCENT.sub(r"百分之\1", text)
+
+
+def _symbols(text: str) -> str:
+    text = _MD_LINK.sub(r"\1", text)
+    text = _URL.sub("", text)
+    text = _TAG.sub("", text)
+    text = re.sub(r"[（(\[【〔]", "，", text)
+    text = re.sub(r"[）)\]】〕]", "，", text)
+    return _PER.sub("每", text).replace("/", "或")
+
+
+def _lines_to_sentences(text: str) -> list[str]:
+    """List items join their heading as one sentence; other lines end a sentence."""
+    sentences: list[str] = []
+    in_list = False
+    for raw in text.splitlines():
+        is_item = bool(_BULLET.match(raw))
+        line = _BULLET.sub("", raw).strip(" #>*_`")
+        if not line:
+            in_list = False
+            continue
+        if is_item and sentences and (in_list or sentences[-1].rstrip().endswith(("：", ":"))):
+            sentences[-1] = sentences[-1].rstrip("：: ") + "，" + line
+        else:
+            sentences.append(line)
+        in_list = is_item
+    return sentences
+
+
+def _tidy(sentence: str) -> str:
+    s = _PAUSES.sub("，", sentence)
+    s = _KEEP.sub("", s)
+    s = re.sub(r" +", " ", s)
+    s = re.sub(r" (?=[^A-Za-z0-9])|(?<=[^A-Za-z0-9]) ", "", s)
+    s = re.sub(r"，{2,}", "，", s)
+    return s.strip(" ，、")
+
+
+def to_speech(text: str, max_sentences: int = MAX_SENTENCES) -> str:
+    """Text fit for a speech engine: words and digits only, natural numbers, at most three sentences."""
+    text = unicodedata.normalize("NFC", text).translate(_FULL_WIDTH)
+    text = _numbers(_symbols(text))
+    out: list[str] = []
+    for line in _lines_to_sentences(text):
+        for piece in re.split(r"(?<=[。！？!?；;])", line):
+            question = bool(re.search(r"[？?]\s*$", piece))
+            body = _tidy(_TERMINATORS.sub("", piece))
+            if body:
+                out.append(body + ("？" if question else "。"))
+    return "".join(out[:max_sentences])

@@ -1,0 +1,199 @@
+"""Shared fixtures: settings on a fresh database per test, models built once, a live HTTP server.
+
+Each test gets its own SQLite file (or, for the PostgreSQL variant, a database emptied after the test).
+The NLU model and retrieval index are built once per session from the repository's own data, into
+MODEL_DIR if `make setup` already built them there, else into a temporary directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from bot.backend.migrate import upgrade
+from bot.config import PROJECT_ROOT, Settings
+
+POSTGRES_URL = os.environ.get("LINLI_TEST_POSTGRES_URL", "")
+
+
+def _base_settings(**kw: Any) -> Settings:
+    return Settings(_env_file=None, environment="test", **kw)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with a trained NLU model and a built index."""
+    default = PROJECT_ROOT / "models"
+    if (default / ".built").exists() and (default / "nlu").exists() and (default / "index").exists():
+        return default
+    out = tmp_path_factory.mktemp("models")
+    settings = _base_settings(model_dir=out)
+    from bot.cli.nlu import train_command_impl
+    from knowledge.index_build import build_index
+
+    train_command_impl(settings, settings.nlu_data, settings.nlu_model_dir)
+    build_index(settings)
+    return out
+
+
+@pytest.fixture(scope="session")
+def nlu(model_dir: Path) -> Any:
+    """The embedded NLU, loaded once."""
+    from bot.nlu import build_parser
+
+    return build_parser(_base_settings(model_dir=model_dir))
+
+
+@pytest.fixture(scope="session")
+def retriever(model_dir: Path) -> Any:
+    """The retriever over the built index, loaded once."""
+    from knowledge.index_build import ReloadingRetriever
+
+    return ReloadingRetriever(_base_settings(model_dir=model_dir))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file copied for each test (migrating once is faster than per test)."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated once and dropped at the end."""
+    if not POSTGRES_URL:
+        pytest.fail("LINLI_TEST_POSTGRES_URL is not set; .ci/run sets it (PostgreSQL at 127.0.0.1:5432)")
+    name = f"linli_test_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    from bot.backend.db import sync_url
+    from bot.backend.models import Base
+
+    engine = sa.create_engine(sync_url(url))
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test (SQLite; see `any_database_url` for both)."""
+    path = tmp_path / "linli.db"
+    shutil.copy(sqlite_template, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """A fresh database for one test, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "linli.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_database")
+    yield url
+    _truncate_postgres(url)
+
+
+@pytest.fixture
+def settings(database_url: str, model_dir: Path) -> Settings:
+    """Settings for one test on its own database."""
+    return _base_settings(database_url=database_url, model_dir=model_dir)
+
+
+class LiveServer:
+    """The real app served by uvicorn on 127.0.0.1 on a free port, in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(self.config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> str:
+        self.thread.start()
+        for _ in range(500):
+            if self.server.started:
+                break
+            threading.Event().wait(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def make_live(settings: Settings, nlu: Any, retriever: Any, clock: Any = None) -> tuple[LiveServer, Any]:
+    """Build a runtime and serve it; returns the server and the runtime."""
+    from bot.api.app import create_app
+    from bot.bootstrap import build_runtime
+
+    runtime = build_runtime(settings, nlu=nlu, retriever=retriever, clock=clock)
+    server = LiveServer(create_app(runtime))
+    server.start()
+    return server, runtime
+
+
+@pytest.fixture
+def live(settings: Settings, nlu: Any, retriever: Any) -> Iterator[httpx.Client]:
+    """An HTTP client talking to a live server on a fresh SQLite database."""
+    server, _ = make_live(settings, nlu, retriever)
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+    server.stop()
+
+
+@pytest.fixture
+def live_any(any_database_url: str, model_dir: Path, nlu: Any, retriever: Any) -> Iterator[httpx.Client]:
+    """An HTTP client talking to a live server, on SQLite and on PostgreSQL."""
+    settings = _base_settings(database_url=any_database_url, model_dir=model_dir)
+    server, _ = make_live(settings, nlu, retriever)
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        client.database_url = any_database_url  # type: ignore[attr-defined]
+        yield client
+    server.stop()
+
+
+def db_rows(database_url: str, sql: str, **params: Any) -> list[Any]:
+    """Rows from the test database, read with a plain synchronous connection."""
+    from bot.backend.db import sync_url
+
+    engine = sa.create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.text(sql), params))
+    finally:
+        engine.dispose()
+
+
+def run(coro: Any) -> Any:
+    """Run a coroutine from a synchronous test."""
+    return asyncio.run(coro)

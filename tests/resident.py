@@ -1,0 +1,54 @@
+"""A resident talking to the REST channel, as a test helper: say things, press buttons."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+
+class Resident:
+    """One sender on one channel, remembering the last replies so buttons can be pressed."""
+
+    def __init__(self, client: httpx.Client, sender: str | None = None, *, channel: str = "web",
+                 community: str | None = None) -> None:
+        self.client = client
+        self.sender = sender or f"resident-{uuid.uuid4().hex[:8]}"
+        self.channel = channel
+        self.community = community
+        self.last: dict[str, Any] = {}
+
+    def say(self, text: str, *, message_id: str | None = None, **extra: Any) -> list[dict[str, Any]]:
+        """Send a message and return the replies."""
+        body = {"sender": self.sender, "text": text, "channel": self.channel, **extra}
+        if self.community:
+            body["community"] = self.community
+        if message_id:
+            body["message_id"] = message_id
+        r = self.client.post("/api/v1/messages", json=body)
+        assert r.status_code == 200, r.text
+        self.last = r.json()
+        return self.last["replies"]
+
+    @property
+    def text(self) -> str:
+        """All reply texts of the last turn, joined."""
+        return "\n".join(r["text"] for r in self.last.get("replies", []))
+
+    @property
+    def buttons(self) -> list[dict[str, str]]:
+        """All buttons of the last turn."""
+        return [b for r in self.last.get("replies", []) for b in r["buttons"]]
+
+    def press(self, title_part: str) -> list[dict[str, Any]]:
+        """Choose the first button whose title contains `title_part`."""
+        for b in self.buttons:
+            if title_part in b["title"]:
+                return self.say(b["payload"])
+        raise AssertionError(f"no button with {title_part!r} in {[b['title'] for b in self.buttons]}")
+
+    def press_first(self) -> list[dict[str, Any]]:
+        """Choose the first button offered."""
+        assert self.buttons, f"no buttons in: {self.text}"
+        return self.say(self.buttons[0]["payload"])
