@@ -77,17 +77,20 @@ class ActionAnswerCatalog(Action):
 
 def ask_or_judge(
     dispatcher: CollectingDispatcher, tracker: Tracker, service: Service, community: CommunitySettings,
-    known: dict[str, Any], voice: bool, elderly: bool, pending: str | None = None,
+    known: dict[str, Any], voice: bool, elderly: bool, pending: str | None = None, question: str | None = None,
 ) -> list[Any]:
     """Use the facts already said; ask for the next missing one, or give the verdict with its reason."""
     text = tracker.latest_message.get("text") or ""
-    facts = {**known, **extract_facts(text, tracker.latest_message.get("entities") or [], pending)}
+    # The question matters for a bare "是的": to "您现在是没有工作的状态吗？" it means *not* employed.
+    said = extract_facts(text, tracker.latest_message.get("entities") or [], pending, question=question)
+    facts = {**known, **said}
     verdict = assess(render_service(service, community), facts)
     if verdict.status == "unknown" and verdict.question:
         lead = f"关于{service.name}，" if not known and pending is None else ""
         dispatcher.utter_message(text=lead + verdict.question, json_message={"speech": lead + verdict.question},
                                  buttons=[{"title": "转人工", "payload": "/request_human"}] if elderly else [])
-        return [SlotSet("eligibility", {"service": service.id, "facts": facts, "pending": verdict.next_fact})]
+        return [SlotSet("eligibility", {"service": service.id, "facts": facts, "pending": verdict.next_fact,
+                                        "question": verdict.question})]
     answer = render_answer(service, Facet.eligibility, community, voice=voice, elderly=elderly)
     text_out = verdict.text or "；".join(verdict.reasons)
     buttons = [{"title": t, "payload": p} for t, p in answer.buttons]
@@ -110,4 +113,4 @@ class ActionAnswerEligibility(Action):
         community = services.community(tracker.get_slot("community"))
         voice, elderly = _mode(tracker)
         return ask_or_judge(dispatcher, tracker, service, community, dict(state.get("facts") or {}),
-                            voice, elderly, pending=state.get("pending"))
+                            voice, elderly, pending=state.get("pending"), question=state.get("question"))

@@ -94,7 +94,10 @@ def _brief(text: str, *, asides: bool = False, limit: int = 40) -> str:
 
 
 def _doc_line(d: Document, elderly: bool) -> str:
-    count = "" if d.form == "电子版" and d.count == 1 else (f"各{d.count}份" if d.form == "原件和复印件" else f"{d.count}份")
+    if d.form == "电子版" and d.count == 1:
+        count = ""
+    else:
+        count = f"各{d.count}份" if d.form == "原件和复印件" else f"{d.count}份"
     if elderly:
         return f"{d.name}{d.form}" + (count if d.count > 1 else "")
     return f"{d.name}（{d.form}{count}" + (f"；{d.notes}" if d.notes else "") + "）"
@@ -103,11 +106,14 @@ def _doc_line(d: Document, elderly: bool) -> str:
 def _request_line(s: Service, community: CommunitySettings) -> str:
     limits = community.deadlines.get(s.request.category) if s.request else None
     if limits and "ack" in limits and "done" in limits:
-        return f"点“我要反映”，我帮您登记转给社区，一般 {limits['ack']} 小时内响应、{limits['done']} 小时内办结。"
+        ack, done = limits["ack"], limits["done"]
+        return f"点“我要反映”，我帮您登记转给社区，一般 {ack} 小时内响应、{done} 小时内办结。"
     return "点“我要反映”，我帮您登记转给社区，会有工作人员跟进。"
 
 
-def _lines(s: Service, facet: Facet, community: CommunitySettings, elderly: bool) -> tuple[list[str], list[str]]:
+def _lines(
+    s: Service, facet: Facet, community: CommunitySettings, elderly: bool
+) -> tuple[list[str], list[str]]:
     """The lead lines for a facet, and supporting lines that elderly mode leaves out."""
     title = f"「{s.name}」"
     place = [f"办理地点：{s.where}", f"办理时间：{s.hours}"]
@@ -133,8 +139,8 @@ def _lines(s: Service, facet: Facet, community: CommunitySettings, elderly: bool
         online = [f"也可以网上办：{s.online}"] if s.online else []
         return [f"{title}办理地点：{s.where}", f"办理时间：{s.hours}"], online
     if facet is Facet.fees:
-        lead = f"{title}不收费。" if s.fees.strip() == "免费" else f"{title}的费用：{s.fees}"
-        return [lead], place[:1]
+        fee = f"{title}不收费。" if s.fees.strip() == "免费" else f"{title}的费用：{s.fees}"
+        return [fee], place[:1]
     if facet is Facet.time:
         if not s.processing_time:
             return [f"{title}没有写明办理时限，具体以窗口告知为准。"], place
@@ -149,9 +155,9 @@ def _lines(s: Service, facet: Facet, community: CommunitySettings, elderly: bool
         if not cert.issued_by_committee:
             kind = f"{title}现在已经不由社区居委会开具了，您不用专门跑居委会。"
             return [kind, cert.alternative, *where], []
-        docs = "、".join(_doc_line(d, True) for d in s.documents)
-        return [f"{title}可以由社区居委会开具。", *(where or place[:1])], (
-            [f"要带：{docs}"] if docs else []) + ([cert.alternative] if cert.alternative else [])
+        bring = "、".join(_doc_line(d, True) for d in s.documents)
+        extra = ([f"要带：{bring}"] if bring else []) + ([cert.alternative] if cert.alternative else [])
+        return [f"{title}可以由社区居委会开具。", *(where or place[:1])], extra
     lead = [f"{title}：{s.summary}"]
     if s.kind == "bookable":
         lead.append("可以直接在这里预约，点“预约办理”就行。")
@@ -201,6 +207,8 @@ def _buttons(s: Service, facet: Facet, limit: int) -> tuple[list[Button], list[s
         words.append("要反映问题请说反映")
     order = [Facet.certificate, Facet.documents, Facet.eligibility, Facet.where_when, Facet.how,
              Facet.time, Facet.fees, Facet.online]
+    if s.kind == "request":
+        order.remove(Facet.eligibility)  # anyone may report a problem; "who may apply" would puzzle
     for other in order:
         if other is not facet and _has(s, other) and len(buttons) < limit:
             title, word = _LABELS[other]
@@ -210,7 +218,12 @@ def _buttons(s: Service, facet: Facet, limit: int) -> tuple[list[Button], list[s
 
 
 def render_answer(
-    service: Service, facet: Facet, community: CommunitySettings, *, voice: bool = False, elderly: bool = False
+    service: Service,
+    facet: Facet,
+    community: CommunitySettings,
+    *,
+    voice: bool = False,
+    elderly: bool = False,
 ) -> Answer:
     """An answer about one service that leads with the facet asked, then offers the rest as buttons."""
     s = render_service(service, community)
@@ -225,7 +238,11 @@ def render_answer(
 
 
 def suggest_services(
-    services: Sequence[Service], community: CommunitySettings, *, not_found: bool = False, elderly: bool = False
+    services: Sequence[Service],
+    community: CommunitySettings,
+    *,
+    not_found: bool = False,
+    elderly: bool = False,
 ) -> Answer:
     """When unsure: offer two or three candidate services and a way to a person."""
     picks = list(services[: 2 if elderly else 3])
@@ -236,7 +253,10 @@ def suggest_services(
         text = "没有找到对应的服务。您可以换个说法再问一次，或者点“转人工”，由社区工作人员帮您。"
         speech = "没有找到对应的服务。您可以换个说法再问一次，或者说人工，转给社区工作人员。"
         return Answer(text=text, speech=to_speech(speech), buttons=[human])
-    head = "没有找到完全对应的服务。您是不是想问下面这几项？" if not_found else "您想问的是下面哪一项？请点一下。"
+    if not_found:
+        head = "没有找到完全对应的服务。您是不是想问下面这几项？"
+    else:
+        head = "您想问的是下面哪一项？请点一下。"
     text = head + "\n也可以点“转人工”，由社区工作人员帮您。"
     asked = "，还是".join(names)
     lead = "没有找到完全对应的服务。" if not_found else ""

@@ -60,7 +60,9 @@ def describe(c: Condition) -> str:
         grades = [g for g in range(1, 5) if _holds(c, g)]
         if grades == [1, 2, 3, 4]:
             return "持有残疾人证"
-        return "持有" + "或".join(f"{_GRADES[g]}级" for g in grades) + "残疾人证" if grades else "不持有残疾人证"
+        if not grades:
+            return "不持有残疾人证"
+        return "持有" + "或".join(f"{_GRADES[g]}级" for g in grades) + "残疾人证"
     if c.fact == "age" and c.op == ">=" and isinstance(v, int):
         return f"年满{v}周岁"
     subject, unit = ("年龄", "岁") if c.fact == "age" else ("孩子月龄", "个月")
@@ -163,15 +165,25 @@ _BOOL_PATTERNS: dict[str, tuple[str, str]] = {
     ),
 }
 _CHILD_WORDS = re.compile(r"孩子|宝宝|娃|小孩|婴儿|幼儿|孙子|孙女|外孙|小朋友|闺女|宝贝")
-_CN_NUMBER = re.compile(r"[〇一二两三四五六七八九十百千]+")
+_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千]+")
 _YEARS = re.compile(r"(\d{1,3})\s*(?:多|来)?\s*(?:周岁|岁)(?:\s*(半)|\s*零?\s*(\d{1,2})\s*个?月)?")
 _MONTHS = re.compile(r"(\d{1,3})\s*个\s*(?:多)?月|半岁")
-_AGE_SAID = re.compile(r"(?:今年|年龄|年纪|岁数|已经|都)\s*(?:是|有)?\s*(\d{1,3})(?!\s*[年月日号个天次块元])|(\d{2,3})\s*(?:多|来)?\s*了")
+_AGE_SAID = re.compile(
+    r"(?:今年|年龄|年纪|岁数|已经|都)\s*(?:是|有)?\s*(\d{1,3})(?!\s*[年月日号个天次块元])"
+    r"|(\d{2,3})\s*(?:多|来)?\s*了"
+)
 _BORN = re.compile(r"((?:19|20)\d{2})\s*年\s*(?:出生|生的|生人)")
-_GRADE = re.compile(r"残疾\s*(?:人证)?\s*(?:等级)?\s*(?:是)?\s*([1-4])\s*级|([1-4])\s*级\s*(?:残疾|伤残|肢体|视力|听力|智力|精神|言语)")
+_GRADE = re.compile(
+    r"残疾\s*(?:人证)?\s*(?:等级)?\s*(?:是)?\s*([1-4])\s*级"
+    r"|([1-4])\s*级\s*(?:残疾|伤残|肢体|视力|听力|智力|精神|言语)"
+)
 _NO_GRADE = re.compile(r"没(?:有)?(?:残疾|办残疾证)|不是残疾|不残疾")
 _FILLERS = re.compile(r"嗯嗯|那个|就是|这个|呃|啊|吧|呢|哦|噢|唉|诶|哎|呀|[\s，。！？、,.!?~…]")
 _UNSURE = re.compile(r"不知道|不清楚|不确定|说不好|忘了|不记得|不太懂")
+# "有没有…", "是不是…" ask both ways; any other negation makes "是" mean the negative
+# ("您现在是没有工作吗？" — "是" means no work).
+_BOTH_WAYS = re.compile(r"有没有|是不是|是否|能不能|会不会|对不对|要不要|可不可以|(.)没\1")
+_NEGATION = re.compile(r"没|不|未|无|非")
 _YES = ("没错", "不错", "是", "对", "有", "嗯", "恩", "确实", "当然", "可以", "yes", "ok")
 _NO = ("不", "没", "无", "否", "no")
 
@@ -204,6 +216,11 @@ def _yes_no(text: str) -> bool | None:
     return True if short.startswith(_YES) else None
 
 
+def yes_means(question: str) -> bool:
+    """What a bare "是"/"有" says about the fact asked: False when the question itself is negative."""
+    return not _NEGATION.search(_BOTH_WAYS.sub("", question))
+
+
 def _ages(t: str, childish: bool, today: dt.date) -> tuple[int | None, int | None]:
     """(age in years, child age in months) from text whose numerals are digits."""
     age = child = None
@@ -228,10 +245,11 @@ def _ages(t: str, childish: bool, today: dt.date) -> tuple[int | None, int | Non
     return age, child
 
 
-def _from_pending(pending: str, t: str, text: str) -> Any:
+def _from_pending(pending: str, t: str, text: str, question: str | None) -> Any:
     """Read a reply against the fact just asked: a bare number, or a bare yes/no."""
     if pending in BOOL_FACTS:
-        return _yes_no(text)
+        answer = _yes_no(text)
+        return answer if answer is None or question is None else answer == yes_means(question)
     numbers = [int(n) for n in re.findall(r"\d{1,3}", t)]
     if pending == "disability_grade":
         if numbers and 1 <= numbers[0] <= 4:
@@ -250,9 +268,14 @@ def extract_facts(
     entities: Iterable[Mapping[str, Any]] = (),
     pending_fact: str | None = None,
     *,
+    question: str | None = None,
     today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The eligibility facts a message states ("我妈今年八十二" → age 82), including a yes/no to `pending_fact`."""
+    """The eligibility facts a message states ("我妈今年八十二" → age 82), and a yes/no to `pending_fact`.
+
+    Pass the `question` just put (the verdict's `question`) so that "是" to a negative question such as
+    "您现在是没有工作的状态吗？" is read as no work.
+    """
     facts: dict[str, Any] = {}
     t = _arabic(text)
     childish = bool(_CHILD_WORDS.search(text)) or pending_fact == "child_age_months"
@@ -279,7 +302,7 @@ def extract_facts(
             if 0 < value <= 120:
                 facts["age"] = value
     if pending_fact and pending_fact not in facts:
-        value = _from_pending(pending_fact, t, text)
+        value = _from_pending(pending_fact, t, text, question)
         if value is not None:
             facts[pending_fact] = value
     return facts

@@ -171,10 +171,13 @@ def train_encoder(
         torch.manual_seed(seed)
         weights = torch.randn(tokenizer.get_vocab_size(), dim) * 0.1
         weights[0] = 0.0  # [UNK] carries no meaning and stays at zero
-        model = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu")
+        static = StaticEmbedding(tokenizer, embedding_weights=weights)
+        # Sparse gradients: a step touches only the rows of the tokens in its batch, not the whole table.
+        static.embedding = torch.nn.EmbeddingBag.from_pretrained(weights, freeze=False, mode="mean", sparse=True)
+        model = SentenceTransformer(modules=[static], device="cpu")
         loss_fn = MultipleNegativesRankingLoss(model, scale=20.0)
-        embedding = model[0].embedding
-        optimizer = torch.optim.Adam(model.parameters(), lr=_LEARNING_RATE)
+        embedding = static.embedding
+        optimizer = torch.optim.SparseAdam(list(embedding.parameters()), lr=_LEARNING_RATE)
         rng = random.Random(seed)
         model.train()
         texts = sorted({t for pair in augmented for t in pair})
@@ -194,6 +197,8 @@ def train_encoder(
                 steps += 1
             log.debug("encoder epoch %d: mean loss %.4f over %d batches", epoch + 1, total / max(steps, 1), steps)
         model.eval()
+        # Saved and loaded as a plain (dense-gradient) table, exactly what StaticEmbedding builds itself.
+        static.embedding = torch.nn.EmbeddingBag.from_pretrained(embedding.weight.detach().clone(), freeze=False)
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)

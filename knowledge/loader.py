@@ -2,7 +2,7 @@
 
 Catalog files are edited by community staff, so every problem is reported the way they can act on it:
 the file, the line, the service id and the field, in plain Chinese with the English field name, e.g.
-`knowledge/catalog/elderly.yml 第 42 行，服务 elderly-allowance 的字段 documents[1].form：只能是 原件/复印件/…`.
+`knowledge/catalog/elderly.yml 第 42 行，服务 elderly-allowance 的字段 documents[1].form：只能是 原件/…`.
 All problems are collected and raised together in one `DataValidationError`.
 """
 
@@ -119,7 +119,8 @@ def field_path(loc: Loc) -> str:
 
 
 _KIND_PARTS = {
-    "certificate": "类型为 certificate（证明）的服务必须写 certificate 部分（issued_by_committee、alternative）",
+    "certificate": "类型为 certificate（证明）的服务必须写 certificate 部分"
+                   "（issued_by_committee、alternative）",
     "bookable": "类型为 bookable（预约）的服务必须写 booking 部分（slot_minutes、capacity 等）",
     "request": "类型为 request（诉求）的服务必须写 request 部分（category）",
 }
@@ -211,7 +212,9 @@ def _strings(obj: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
             yield from _strings(v, loc + (i,))
 
 
-def placeholder_problems(raw_service: Any, communities: Mapping[str, CommunitySettings]) -> list[tuple[Loc, str]]:
+def placeholder_problems(
+    raw_service: Any, communities: Mapping[str, CommunitySettings]
+) -> list[tuple[Loc, str]]:
     """Placeholders in a service's text that some community cannot fill, and stray braces."""
     out: list[tuple[Loc, str]] = []
     for loc, text in _strings(raw_service, ()):
@@ -222,7 +225,8 @@ def placeholder_problems(raw_service: Any, communities: Mapping[str, CommunitySe
                 continue
             lacking = [code for code, c in communities.items() if name not in c.values]
             if len(lacking) == len(communities):
-                out.append((loc, f"占位符 {{{name}}} 在社区设置的 values 里没有定义（请检查拼写，或在社区设置里补上）"))
+                out.append((loc, f"占位符 {{{name}}} 在社区设置的 values 里没有定义"
+                                 "（请检查拼写，或在社区设置里补上）"))
             elif lacking:
                 out.append((loc, f"占位符 {{{name}}} 在社区 {'、'.join(lacking)} 的设置 values 里没有值"))
     return out
@@ -238,9 +242,9 @@ def _read(path: Path, problems: list[str]) -> YamlDoc | None:
         doc = parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f" 第 {mark.line + 1} 行" if mark else ""
+        at = f" 第 {mark.line + 1} 行" if mark else ""
         what = getattr(exc, "problem", None) or str(exc)
-        problems.append(f"{where}{line}：YAML 格式有误（{what}），请检查缩进、冒号和引号")
+        problems.append(f"{where}{at}：YAML 格式有误（{what}），请检查缩进、冒号和引号")
         return None
     except UnicodeDecodeError:
         problems.append(f"{where}：文件不是 UTF-8 编码，请另存为 UTF-8")

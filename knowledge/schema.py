@@ -159,7 +159,7 @@ class CommunitySettings(_Strict):
     example: bool = Field(default=True, description="true while the values are examples, not real ones")
     address: str
     timezone: str = "Asia/Shanghai"
-    opening_hours: str = Field(default="08:30-12:00,13:30-17:30", description="at least 8 hours a day")
+    opening_hours: str = Field(default="08:30-12:00,13:30-18:00", description="at least 8 hours a day")
     # Placeholder values for catalog text: service_center, service_center_hours, hotline, street_office …
     values: dict[str, str] = Field(default_factory=dict)
     # 接诉即办 deadlines per work-order category, in hours: acknowledge and complete.

@@ -39,6 +39,7 @@ _PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
 _PER = re.compile(r"/(?=[月天年人次小周])")
 _TERMINATORS = re.compile(r"[。！？!?；;]+")
 _PAUSES = re.compile(r"[,，:：—…~～|｜\t]+")
+_STRAY = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fffA-Za-z0-9 ，。？、,:：—…~～|｜\t\-–－.%/]")
 _KEEP = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fffA-Za-z0-9 ，。？、]")
 
 
@@ -77,9 +78,11 @@ def _lines_to_sentences(text: str) -> list[str]:
     """List items join their heading as one sentence; other lines end a sentence."""
     sentences: list[str] = []
     in_list = False
-    for raw in text.splitlines():
-        is_item = bool(_BULLET.match(raw))
-        line = _BULLET.sub("", raw).strip(" #>*_`")
+    lines = text.splitlines()
+    for raw in lines:
+        # "1、" opens a list item only in a list; a single line keeps it (also keeps the output stable).
+        is_item = len(lines) > 1 and bool(_BULLET.match(raw))
+        line = (_BULLET.sub("", raw) if is_item else raw).strip(" #>*_`")
         if not line:
             in_list = False
             continue
@@ -102,13 +105,13 @@ def _tidy(sentence: str) -> str:
 
 def to_speech(text: str, max_sentences: int = MAX_SENTENCES) -> str:
     """Text fit for a speech engine: words and digits only, natural numbers, at most three sentences."""
-    text = unicodedata.normalize("NFC", text).translate(_FULL_WIDTH)
-    text = _numbers(_symbols(text))
+    text = _symbols(unicodedata.normalize("NFC", text).translate(_FULL_WIDTH))
     out: list[str] = []
     for line in _lines_to_sentences(text):
         for piece in re.split(r"(?<=[。！？!?；;])", line):
             question = bool(re.search(r"[？?]\s*$", piece))
-            body = _tidy(_TERMINATORS.sub("", piece))
+            # Drop what would be dropped anyway first, so that numbers are read with their true neighbours.
+            body = _tidy(_numbers(_STRAY.sub("", _TERMINATORS.sub("", piece))))
             if body:
                 out.append(body + ("？" if question else "。"))
     return "".join(out[:max_sentences])

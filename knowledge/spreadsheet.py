@@ -36,7 +36,8 @@ COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("办理时间", ("hours",)), ("费用", ("fees",)), ("办理时限", ("processing_time",)),
     ("网上办理", ("online",)), ("政策依据", ("policy_basis",)), ("常见问题", ("faqs",)),
     ("最后审核日期", ("last_reviewed",)),
-    ("居委会是否开具", ("certificate", "issued_by_committee")), ("证明替代办法", ("certificate", "alternative")),
+    ("居委会是否开具", ("certificate", "issued_by_committee")),
+    ("证明替代办法", ("certificate", "alternative")),
     ("证明办理地点", ("certificate", "where")),
     ("预约时段分钟", ("booking", "slot_minutes")), ("每时段人数", ("booking", "capacity")),
     ("每次预约人数", ("booking", "max_people")), ("上门服务", ("booking", "home_visit")),
@@ -44,7 +45,10 @@ COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("诉求类别", ("request", "category")),
 )
 HEADERS = tuple(h for h, _ in COLUMNS)
-REQUIRED_HEADERS = ("编号", "名称", "领域", "类型", "简介", "办理条件", "办理地点", "办理时间", "最后审核日期")
+REQUIRED_HEADERS = (
+    "编号", "名称", "领域", "类型", "简介", "办理条件", "办理地点", "办理时间", "最后审核日期",
+)
+_WIDE = ("简介", "办理条件", "所需材料", "办理步骤", "常见问题", "证明替代办法", "结构化条件")
 _BY_PATH = {path: header for header, path in COLUMNS}
 
 KINDS = {"info": "info", "bookable": "bookable", "certificate": "certificate", "request": "request",
@@ -74,12 +78,13 @@ def service_to_row(s: Service) -> dict[str, Any]:
     """One service as a spreadsheet row keyed by Chinese header."""
     e, c, b, r = s.eligibility, s.certificate, s.booking, s.request
     docs = [_SEP.join([d.name, d.form, f"{d.count}份", *([d.notes] if d.notes else [])]) for d in s.documents]
-    conditions = json.dumps([x.model_dump() for x in e.conditions], ensure_ascii=False) if e.conditions else ""
+    conditions = [x.model_dump() for x in e.conditions]
     return {
         "编号": s.id, "名称": s.name, "别名": "、".join(s.aliases), "领域": s.domain,
         "类型": KIND_LABELS[s.kind], "简介": s.summary, "办理条件": e.text,
         "条件关系": "满足其一" if e.mode == "any" else ("全部满足" if e.conditions else ""),
-        "结构化条件": conditions, "所需材料": "\n".join(docs), "办理步骤": "\n".join(s.steps),
+        "结构化条件": json.dumps(conditions, ensure_ascii=False) if conditions else "",
+        "所需材料": "\n".join(docs), "办理步骤": "\n".join(s.steps),
         "办理地点": s.where, "办理时间": s.hours, "费用": s.fees, "办理时限": s.processing_time,
         "网上办理": s.online, "政策依据": s.policy_basis,
         "常见问题": "\n".join(f"问：{f.q}\n答：{f.a}" for f in s.faqs),
@@ -118,8 +123,7 @@ def export_catalog(services: list[Service], path: Path) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             cell.number_format = "@"
     for i, header in enumerate(HEADERS, 1):
-        wide = header in ("简介", "办理条件", "所需材料", "办理步骤", "常见问题", "证明替代办法", "结构化条件")
-        ws.column_dimensions[ws.cell(1, i).column_letter].width = 40 if wide else 16
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = 40 if header in _WIDE else 16
     ws.freeze_panes = "C2"
     wb.save(path)
 
@@ -368,8 +372,8 @@ def import_sheet(path: Path, communities: Mapping[str, CommunitySettings] | None
             service = Service.model_validate(data)
         except ValidationError as exc:
             # A cell that could not be read is left out of `data`; do not report it twice as missing.
-            unread = {p.split("」")[0] + "」" for p in row_problems if p.startswith("「")}
-            row_problems.extend(p for p in _pydantic_problems(exc, data) if p.split("」")[0] + "」" not in unread)
+            unread = {p.split("」")[0] for p in row_problems if p.startswith("「")}
+            row_problems.extend(p for p in _pydantic_problems(exc, data) if p.split("」")[0] not in unread)
         else:
             if not row_problems:
                 services.append(service)
@@ -475,4 +479,4 @@ def write_catalog(
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text, encoding="utf-8")
             written.append(p)
-    return written
+    return sorted(written)

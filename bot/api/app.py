@@ -34,6 +34,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     app.include_router(rest_router)
     app.include_router(staff_router)
+    _load_optional_components()
     for hook in _extra_routers:
         hook(app, runtime)
 
@@ -67,6 +68,21 @@ def create_app(runtime: Runtime) -> FastAPI:
 # Channels and the console add their routes here (Telegram webhook, staff console) without the app
 # importing them directly; each hook receives the app and the runtime.
 _extra_routers: list[Any] = []
+
+
+# Modules that register a router hook when imported (the console, the Telegram webhook).
+OPTIONAL_COMPONENTS = ("bot.console", "bot.channels.telegram")
+
+
+def _load_optional_components() -> None:
+    import importlib
+
+    for name in OPTIONAL_COMPONENTS:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
 
 
 def register_router_hook(hook: Any) -> None:

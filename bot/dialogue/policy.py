@@ -168,18 +168,32 @@ def cancel_form(turn: Turn) -> None:
 
 async def _fill_and_ask(turn: Turn, form: str, cands: dict[str, object]) -> None:
     spec = turn.domain.forms[form]
+    explained = False
     if cands:
         turn.state.pop("confirming", None)
         turn.slots.pop("confirmed", None)
-        await turn.run(spec.validate_action, slot_candidates=cands)
-    if turn.state.get("active_form") == form:
-        await _ask(turn, form)
+        ordered = {s: cands[s] for s in (*spec.required_slots, *cands) if s in cands}
+        before = len(turn.replies)
+        await turn.run(spec.validate_action, slot_candidates=ordered)
+        explained = len(turn.replies) > before
+    if turn.state.get("active_form") != form:
+        return
+    missing = _missing(turn, form)
+    if explained and missing in cands:
+        # The validation already said why the answer did not fit and offered choices: that is the question.
+        turn.state["requested_slot"] = missing
+        return
+    await _ask(turn, form)
+
+
+def _missing(turn: Turn, form: str) -> str | None:
+    return next((s for s in turn.domain.forms[form].required_slots if turn.slots.get(s) in (None, "")), None)
 
 
 async def _ask(turn: Turn, form: str) -> None:
     """Ask for the next missing slot, or for confirmation once all are filled."""
     spec = turn.domain.forms[form]
-    missing = next((s for s in spec.required_slots if turn.slots.get(s) in (None, "")), None)
+    missing = _missing(turn, form)
     if missing is None:
         turn.state.pop("requested_slot", None)
         turn.state["confirming"] = True

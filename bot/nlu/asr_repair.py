@@ -28,48 +28,67 @@ def _is_cjk(ch: str) -> bool:
 
 @dataclass
 class AsrLexicon:
-    """Lexicon words with their fuzzy syllables, and the common words that must never be corrected."""
+    """Lexicon words with their fuzzy syllables, and the everyday words that must be left alone."""
 
     words: dict[str, tuple[str, ...]]
+    # Everyday words that sound like a lexicon word (取笑, 足浴): never corrected.
     protected: frozenset[str] = frozenset()
-    _index: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
-    _lengths: list[int] = field(default_factory=list, repr=False)
+    # Frequent everyday words: a repair may not cut through one (每年什么 is not 每年审么).
+    common: frozenset[str] = frozenset()
+    _by_first: dict[str, list[tuple[int, list[str]]]] = field(default_factory=dict, repr=False)
+    _known: frozenset[str] = field(default_factory=frozenset, repr=False)
+    _known_lengths: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
+        grouped: dict[str, dict[int, list[str]]] = {}
         for w in sorted(self.words):
             syl = self.words[w]
             if len(syl) == len(w):
-                self._index.setdefault((syl[0], len(w)), []).append(w)
-        self._lengths = sorted({len(w) for w in self.words} | {len(p) for p in self.protected}, reverse=True)
+                grouped.setdefault(syl[0], {}).setdefault(len(w), []).append(w)
+        self._by_first = {f: sorted(by_len.items(), reverse=True) for f, by_len in grouped.items()}
+        self._known = frozenset(self.words) | self.protected | self.common
+        self._known_lengths = sorted({len(w) for w in self._known}, reverse=True)
 
     def is_known(self, window: str) -> bool:
-        """True for a lexicon word or a protected common word."""
-        return window in self.words or window in self.protected
+        """True for a lexicon word, a protected sound-alike or a frequent everyday word."""
+        return window in self._known
 
-    def candidates(self, first: str, length: int) -> list[str]:
-        """Lexicon words of this length whose first syllable is `first`."""
-        return self._index.get((first, length), [])
+    def by_first(self, first: str) -> list[tuple[int, list[str]]]:
+        """(length, words) of lexicon words starting with syllable `first`, longest first."""
+        return self._by_first.get(first, [])
 
     @property
-    def lengths(self) -> list[int]:
-        """Word lengths present, longest first."""
-        return self._lengths
+    def known_lengths(self) -> list[int]:
+        """Lengths of every known word (lexicon, protected, common), longest first."""
+        return self._known_lengths
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready form, stored with the model."""
-        return {"words": {w: list(s) for w, s in sorted(self.words.items())}, "protected": sorted(self.protected)}
+        return {
+            "words": {w: list(s) for w, s in sorted(self.words.items())},
+            "protected": sorted(self.protected),
+            "common": sorted(self.common),
+        }
 
     @classmethod
     def from_json(cls, raw: Mapping[str, object]) -> AsrLexicon:
         """Read the stored form back."""
         words = raw.get("words", {})
         protected = raw.get("protected", [])
-        assert isinstance(words, dict) and isinstance(protected, list)
-        return cls({str(w): tuple(s) for w, s in words.items()}, frozenset(str(p) for p in protected))
+        common = raw.get("common", [])
+        assert isinstance(words, dict) and isinstance(protected, list) and isinstance(common, list)
+        return cls({str(w): tuple(s) for w, s in words.items()}, frozenset(str(p) for p in protected),
+                   frozenset(str(c) for c in common))
 
 
-def build_lexicon(terms: Iterable[str], common_words: Iterable[str] = ()) -> AsrLexicon:
-    """A lexicon from domain terms (Chinese only, 2–10 characters) and the common words it must respect."""
+def build_lexicon(
+    terms: Iterable[str], common_words: Iterable[str] = (), frequent_words: Iterable[str] = ()
+) -> AsrLexicon:
+    """A lexicon from domain terms (Chinese only, 2–10 characters) and the everyday words it must respect.
+
+    `common_words` that sound like a lexicon word are kept as protected; `frequent_words` (2–4
+    characters) are kept whole, as spans a repair may not cut through.
+    """
     from bot.nlu.pinyin import build_table, word_syllables
 
     words: dict[str, tuple[str, ...]] = {}
@@ -83,31 +102,51 @@ def build_lexicon(terms: Iterable[str], common_words: Iterable[str] = ()) -> Asr
     for w in common_words:
         if w in words or not (MIN_LEN <= len(w) <= MAX_LEN) or not all(_is_cjk(c) for c in w):
             continue
-        if _best_match(w, [table.get(c, ()) for c in w], 0, len(w), lexicon):
+        if any(length == len(w) for length, _ in _best_match(w, [table.get(c, ()) for c in w], 0, len(w), lexicon)):
             protected.add(w)
-    return AsrLexicon(words, frozenset(protected))
+    frequent = frozenset(
+        w for w in frequent_words if 2 <= len(w) <= 4 and all(_is_cjk(c) for c in w) and w not in words
+    )
+    return AsrLexicon(words, frozenset(protected), frequent)
 
 
 def _best_match(
-    text: str, readings: list[tuple[str, ...]], i: int, length: int, lexicon: AsrLexicon
-) -> str | None:
-    """The lexicon word the window text[i:i+length] is a slip of, or None (also when it is ambiguous)."""
-    window = text[i : i + length]
-    best: list[tuple[int, str]] = []
+    text: str, readings: list[tuple[str, ...]], i: int, run_end: int, lexicon: AsrLexicon
+) -> list[tuple[int, str]]:
+    """(length, word) for each length at which text[i:] is a slip of exactly one lexicon word."""
+    best: dict[int, list[tuple[int, str]]] = {}
     for first in readings[i]:
-        for word in lexicon.candidates(first, length):
-            syl = lexicon.words[word]
-            if any(syl[j] not in readings[i + j] for j in range(1, length)):
+        for length, words in lexicon.by_first(first):
+            if i + length > run_end:
                 continue
-            shared = sum(a == b for a, b in zip(word, window, strict=True))
-            if shared >= required_shared(length) and shared < length:
-                best.append((shared, word))
-    if not best:
-        return None
-    best.sort(key=lambda sw: (-sw[0], sw[1]))
-    if len(best) > 1 and best[1][0] == best[0][0] and best[1][1] != best[0][1]:
-        return None
-    return best[0][1]
+            window = text[i : i + length]
+            need = required_shared(length)
+            for word in words:
+                syl = lexicon.words[word]
+                if any(syl[j] not in readings[i + j] for j in range(1, length)):
+                    continue
+                shared = sum(a == b for a, b in zip(word, window, strict=True))
+                if need <= shared < length:
+                    best.setdefault(length, []).append((shared, word))
+    out = []
+    for length, cands in best.items():
+        cands = sorted(set(cands), key=lambda sw: (-sw[0], sw[1]))
+        # Two different words equally close: ambiguous, leave the text alone.
+        if len(cands) > 1 and cands[1][0] == cands[0][0]:
+            continue
+        out.append((length, cands[0][1]))
+    return out
+
+
+def _clashes(word: str, text: str, i: int, end: int, known: list[tuple[int, int]]) -> bool:
+    """True if replacing text[i:end] by `word` would cut through or change a known word."""
+    for s, e in known:
+        if s < end and i < e:
+            if not (i <= s and e <= end):
+                return True
+            if any(word[k - i] != text[k] for k in range(s, e)):
+                return True
+    return False
 
 
 class AsrRepairer:
@@ -133,22 +172,26 @@ class AsrRepairer:
         text = mt.text
         n = len(text)
         readings = [self.table.get(c, ()) for c in text]
-        # Characters inside an exact lexicon or protected word are right as they are.
-        exact = [False] * n
-        for length in self.lexicon.lengths:
+        # run_end[i]: where the run of Chinese characters containing i ends (i itself if it is not one).
+        run_end = [0] * n
+        end = n
+        for i in range(n - 1, -1, -1):
+            if not readings[i]:
+                end = i
+            run_end[i] = end
+        # Known words (lexicon, protected, frequent) are right as they are: a repair may contain one
+        # without changing it (居主证明 → 居住证明), but may not cut through one (的保洁 is not 低保洁).
+        known: list[tuple[int, int]] = []
+        for length in self.lexicon.known_lengths:
             for i in range(n - length + 1):
-                if self.lexicon.is_known(text[i : i + length]):
-                    exact[i : i + length] = [True] * length
+                if i + length <= run_end[i] and self.lexicon.is_known(text[i : i + length]):
+                    known.append((i, i + length))
         found: list[tuple[int, int, str]] = []
         for i in range(n):
-            if not readings[i]:
-                continue
-            for length in self.lexicon.lengths:
-                if i + length > n or not all(readings[i + j] for j in range(length)):
-                    continue
-                word = _best_match(text, readings, i, length, self.lexicon)
-                if word and not any(exact[i + k] for k in range(length) if word[k] != text[i + k]):
-                    found.append((-length, i, word))
+            if readings[i]:
+                for length, word in _best_match(text, readings, i, run_end[i], self.lexicon):
+                    if not _clashes(word, text, i, i + length, known):
+                        found.append((-length, i, word))
         fixed = [False] * n  # inside an accepted repair
         changed = [False] * n  # a character an accepted repair replaces
         edits: list[tuple[int, int, str]] = []

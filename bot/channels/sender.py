@@ -1,0 +1,185 @@
+"""The outbox sender: pushes staff replies, status changes, reminders and rating requests to residents.
+
+It also queues the booking messages that nobody asks for: a reminder the day before a booking and a
+rating request once it is over. Every step is a database fact (the outbox row, `reminder_sent`,
+`rating_requested`), so a restart loses and repeats nothing; a row being sent is leased by pushing its
+due time forward, so a crash mid-send makes it due again rather than lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from bot.backend import outbox
+from bot.backend.bookings import ACTIVE
+from bot.backend.models import Booking, ChannelIdentity, Conversation, Outbox, Slot, utcnow
+from bot.bootstrap import Runtime
+from bot.dialogue.domain import Button, Reply
+from bot.errors import BackendUnavailable, LinliError
+
+log = logging.getLogger(__name__)
+
+# Resident-facing lines of the scheduled messages; the booking's details are filled in.
+REMINDER = "温馨提醒：您预约的{service}在明天{time}（预约号{number}）。如需改期或取消，直接跟我说就行。"
+RATING_REQUEST = "您预约的{service}（{number}）已经结束，请为这次服务打个分："
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 6
+
+
+class RecipientGone(LinliError):
+    """The resident cannot be reached on this channel any more (blocked the bot, left the chat)."""
+
+
+# Sends replies to (chat id, sender id); raises RecipientGone or BackendUnavailable.
+Deliver = Callable[[str, str, Sequence[Reply]], Awaitable[None]]
+
+
+@dataclass
+class _Pending:
+    row_id: int
+    identity_id: int
+    chat_id: str | None
+    external_id: str
+    active: bool
+    reply: Reply
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Exponential backoff between delivery attempts: 30 s, 1 min, 2 min … capped at 1 h."""
+    return min(dt.timedelta(seconds=30 * 2 ** attempts), dt.timedelta(hours=1))
+
+
+class OutboxSender:
+    """Drains one channel's outbox rows and queues booking reminders and rating requests."""
+
+    def __init__(self, runtime: Runtime, deliver: Deliver, *, channel: str = "telegram", interval: float = 2.0,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.runtime = runtime
+        self.deliver = deliver
+        self.channel = channel
+        self.interval = interval
+        self.clock = clock or runtime.services.clock
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        """Loop until stopped; one bad round is logged, never fatal."""
+        while not self._stop.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("outbox round failed")
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.interval)
+            except TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        """Ask the loop to finish after the current round."""
+        self._stop.set()
+
+    async def tick(self) -> int:
+        """One round: queue what bookings call for, then send what is due; returns rows sent."""
+        await self.queue_booking_messages()
+        return await self.drain()
+
+    async def drain(self) -> int:
+        """Send the due rows; each is leased first so a crash mid-send makes it due again."""
+        pending = await self._lease()
+        sent = 0
+        for item in pending:
+            sent += await self._send_one(item)
+        return sent
+
+    async def _lease(self) -> list[_Pending]:
+        out: list[_Pending] = []
+        async with self.runtime.sessionmaker() as session, session.begin():
+            for row in await outbox.due_messages(session, self.channel):
+                conv = await session.get(Conversation, row.conversation_id)
+                if conv is None:
+                    outbox.mark_failed(row, "conversation missing", retry_in=None, final=True)
+                    continue
+                identity = conv.identity
+                buttons = [Button(str(b["title"]), str(b["payload"])) for b in (row.buttons or [])]
+                out.append(_Pending(row.id, identity.id, identity.chat_id, identity.external_id,
+                                    identity.active, Reply(row.text, buttons)))
+                row.due_at = utcnow() + LEASE
+        return out
+
+    async def _send_one(self, item: _Pending) -> int:
+        error: str | None = None
+        gone = False
+        if not item.active or not item.chat_id:
+            error, gone = "resident unreachable on this channel", True
+        else:
+            try:
+                await self.deliver(item.chat_id, item.external_id, [item.reply])
+            except RecipientGone as exc:
+                error, gone = str(exc) or "recipient gone", True
+            except BackendUnavailable as exc:
+                error = str(exc) or "delivery failed"
+        async with self.runtime.sessionmaker() as session, session.begin():
+            row = await session.get(Outbox, item.row_id)
+            assert row is not None
+            if error is None:
+                outbox.mark_sent(row)
+                return 1
+            if gone:
+                await session.execute(update(ChannelIdentity).where(ChannelIdentity.id == item.identity_id)
+                                      .values(active=False))
+            final = gone or row.attempts + 1 >= MAX_ATTEMPTS
+            outbox.mark_failed(row, error, retry_in=retry_delay(row.attempts), final=final)
+            log.warning("outbox %s not delivered (%s)%s", row.id, error, "; giving up" if final else "")
+        return 0
+
+    async def queue_booking_messages(self) -> int:
+        """Queue reminders for tomorrow's bookings and rating requests for finished ones; returns rows queued."""
+        from actions.rating import rating_buttons
+
+        now = self.clock()
+        queued = 0
+        async with self.runtime.sessionmaker() as session, session.begin():
+            stmt = (select(Booking).join(Slot, Slot.id == Booking.slot_id)
+                    .where(Booking.status == ACTIVE, Booking.conversation_id.is_not(None),
+                           ((Booking.reminder_sent.is_(False) & (Slot.start_at > now)
+                             & (Slot.start_at < now + dt.timedelta(days=2)))
+                            | (Booking.rating_requested.is_(False) & (Slot.end_at <= now)))))
+            for booking in (await session.execute(stmt)).unique().scalars():
+                conv = await session.get(Conversation, booking.conversation_id)
+                if conv is None:
+                    continue
+                tz = ZoneInfo(self._timezone(conv.community.code))
+                service = self._service_name(booking.service_id)
+                start = booking.slot.start_at.astimezone(tz)
+                if booking.slot.end_at <= now and not booking.rating_requested:
+                    if await self._claim(session, booking.id, Booking.rating_requested):
+                        await outbox.notify(session, conv, RATING_REQUEST.format(service=service, number=booking.number),
+                                            kind="rating_request", buttons=rating_buttons(booking.number))
+                        queued += 1
+                elif start.date() == now.astimezone(tz).date() + dt.timedelta(days=1) and not booking.reminder_sent:
+                    if await self._claim(session, booking.id, Booking.reminder_sent):
+                        await outbox.notify(session, conv, REMINDER.format(
+                            service=service, time=start.strftime("%H:%M"), number=booking.number), kind="reminder")
+                        queued += 1
+        return queued
+
+    async def _claim(self, session: object, booking_id: int, flag: object) -> bool:
+        """Set a booking's flag only if still unset, so two senders never queue the same message."""
+        stmt = update(Booking).where(Booking.id == booking_id, flag.is_(False)).values(  # type: ignore[attr-defined]
+            {flag: True}).execution_options(synchronize_session=False)
+        result = await session.execute(stmt)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
+
+    def _timezone(self, code: str) -> str:
+        community = self.runtime.services.communities.get(code)
+        return community.timezone if community else "Asia/Shanghai"
+
+    def _service_name(self, service_id: str) -> str:
+        service = self.runtime.catalog.get(service_id)
+        return service.name if service is not None else "服务"

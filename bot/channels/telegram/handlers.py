@@ -1,0 +1,311 @@
+"""Telegram updates in, dialogue turns through the engine, replies out.
+
+Every kind of update becomes an `InboundMessage` keyed by its update id, so a redelivered update is
+answered once: the engine refuses the repeat by message id, and the channel does not resend.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, Message, MessageEntity, ReplyKeyboardRemove, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.backend import residents
+from bot.bootstrap import Runtime
+from bot.channels.telegram.buttons import ButtonMemory, elderly_keyboard, inline_keyboard
+from bot.channels.telegram.delivery import mark_blocked, with_retries
+from bot.channels.telegram.ratelimit import FloodGuard, RecentIds
+from bot.channels.telegram.texts import text
+from bot.dialogue.domain import Reply
+from bot.dialogue.engine import InboundMessage
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+CHANNEL = "telegram"
+MAX_TEXT = 4000  # Telegram allows 4096 characters a message
+PHOTO_MEMORY_SECONDS = 30 * 60
+# A filed work order's number in a reply: the photos sent before it went with it.
+_ORDER_NO = re.compile(r"GD\d{11}")
+
+
+def _chunks(body: str) -> list[str]:
+    return [body[i:i + MAX_TEXT] for i in range(0, len(body), MAX_TEXT)] or [""]
+
+
+class TelegramChannel:
+    """The handlers of the Telegram bot, sharing the runtime and the channel's small memories."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.buttons = ButtonMemory(runtime.sessionmaker)
+        self.flood = FloodGuard(runtime.settings.rate_limit_per_minute)
+        self.seen = RecentIds()
+        self._elderly: dict[str, bool] = {}
+        # Photos wait here until the request they belong to is filed (forms read metadata on submit).
+        self._photos: dict[str, tuple[float, list[str]]] = {}
+
+    # --- gate -------------------------------------------------------------------------------------
+
+    async def gate(self, update: Update, context: Context) -> None:
+        """Drop repeats, updates we do not answer, group chatter not meant for us, and floods."""
+        if not self.seen.first_time(update.update_id) or update.effective_user is None:
+            raise ApplicationHandlerStop
+        if update.message is None and update.callback_query is None:
+            raise ApplicationHandlerStop  # edits, channel posts, joins: nothing to answer
+        message = update.message
+        if message is not None and message.chat.type != ChatType.PRIVATE and not _addressed(message, context.bot):
+            raise ApplicationHandlerStop
+        verdict = self.flood.check(str(update.effective_user.id))
+        if verdict == "ok":
+            return
+        if verdict == "warn":
+            await self._say(update, context, text("flood"))
+        raise ApplicationHandlerStop
+
+    # --- commands ---------------------------------------------------------------------------------
+
+    async def on_start(self, update: Update, context: Context) -> None:
+        """/start: greet and show the main menu."""
+        await self.converse(update, context, "/greet")
+
+    async def on_help(self, update: Update, context: Context) -> None:
+        """/help: what the assistant does and its commands."""
+        await self._say(update, context, text("help"))
+
+    async def on_human(self, update: Update, context: Context) -> None:
+        """/human: hand the conversation to community staff."""
+        await self.converse(update, context, "/request_human")
+
+    async def on_elder(self, update: Update, context: Context) -> None:
+        """/elder: switch big-button elderly mode on or off, then show the menu in the new style."""
+        sender = str(update.effective_user.id)  # type: ignore[union-attr]
+        async with self.runtime.sessionmaker() as session, session.begin():
+            identity = await self._identity(session, update)
+            identity.resident.elderly_mode = not identity.resident.elderly_mode
+            on = identity.resident.elderly_mode
+        self._elderly[sender] = on
+        await self._say(update, context, text("elder_on" if on else "elder_off"),
+                        markup=None if on else ReplyKeyboardRemove())
+        await self.converse(update, context, "/greet")
+
+    # --- content ----------------------------------------------------------------------------------
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        """Plain text (or a tapped reply-keyboard button) goes to the engine."""
+        message = update.message
+        assert message is not None and message.text is not None
+        body = _strip_mention(message.text, context.bot)
+        sender = str(update.effective_user.id)  # type: ignore[union-attr]
+        if await self.is_elderly(sender):
+            body = await self.buttons.payload_for_title(sender, body) or body
+        await self.converse(update, context, body)
+
+    async def on_callback(self, update: Update, context: Context) -> None:
+        """A pressed inline button: answer the query, mark the choice, send its payload as the next message."""
+        query = update.callback_query
+        assert query is not None
+        try:
+            await with_retries(lambda: query.answer())
+        except BadRequest:
+            log.info("callback query %s too old to answer", query.id)
+        payload = await self.buttons.payload_for_callback(str(query.from_user.id), query.data or "")
+        if payload is None:
+            await self._say(update, context, text("button_expired"))
+            return
+        await self._show_choice(query.message, query.data or "")
+        await self.converse(update, context, payload)
+
+    async def on_location(self, update: Update, context: Context) -> None:
+        """A shared location answers "where?" as text and travels as metadata."""
+        message = update.message
+        assert message is not None and message.location is not None
+        loc = f"{message.location.latitude:.6f},{message.location.longitude:.6f}"
+        place = loc
+        if message.venue is not None:
+            place = f"{message.venue.title}（{message.venue.address}，{loc}）"
+        await self.converse(update, context, text("location_text", location=place), {"location": loc})
+
+    async def on_photo(self, update: Update, context: Context) -> None:
+        """A photo is kept (by file id) for the request it belongs to; its caption is the message."""
+        message = update.message
+        assert message is not None and message.photo
+        file_id = message.photo[-1].file_id
+        self._add_photo(str(update.effective_user.id), file_id)  # type: ignore[union-attr]
+        caption = _strip_mention(message.caption or "", context.bot) or text("photo_default")
+        await self.converse(update, context, caption, {"photo": file_id})
+
+    async def on_contact(self, update: Update, context: Context) -> None:
+        """A shared contact card answers "your phone number?"."""
+        message = update.message
+        assert message is not None and message.contact is not None
+        await self.converse(update, context, message.contact.phone_number)
+
+    async def on_voice(self, update: Update, context: Context) -> None:
+        """A voice note: transcribed when a speech-to-text service is set, else how to use voice input."""
+        message = update.message
+        assert message is not None
+        audio = message.voice or message.audio
+        url = self.settings.speech_to_text_url
+        if audio is None or not url:
+            await self._say(update, context, text("voice_hint"))
+            return
+        try:
+            tg_file = await with_retries(lambda: context.bot.get_file(audio.file_id))
+            data = bytes(await tg_file.download_as_bytearray())
+            async with httpx.AsyncClient(timeout=20) as client:
+                r = await client.post(url, content=data,
+                                      headers={"Content-Type": audio.mime_type or "audio/ogg"})
+                r.raise_for_status()
+                heard = str(r.json().get("text") or "").strip()
+        except (TelegramError, httpx.HTTPError, ValueError) as exc:
+            log.warning("speech to text failed: %s", exc)
+            heard = ""
+        if not heard:
+            await self._say(update, context, text("voice_failed"))
+            return
+        await self.converse(update, context, heard, {"voice": True})
+
+    async def on_other(self, update: Update, context: Context) -> None:
+        """Stickers, files and the rest: a friendly line saying what works."""
+        await self._say(update, context, text("other_content"))
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Staff get the stack trace in the log; the resident gets one polite line."""
+        log.error("telegram update failed", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await context.bot.send_message(update.effective_chat.id, text("error"))
+            except TelegramError:
+                pass
+
+    # --- turns and replies ------------------------------------------------------------------------
+
+    async def converse(self, update: Update, context: Context, body: str,
+                       metadata: dict[str, Any] | None = None) -> None:
+        """One turn through the engine, then the replies (not again for a redelivered update)."""
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None
+        sender = str(user.id)
+        chat_id = chat.id if chat is not None else user.id
+        meta = dict(metadata or {})
+        photos = self._pending_photos(sender)
+        if photos:
+            meta["photos"] = photos
+        result = await self.runtime.dialogue.handle(InboundMessage(
+            sender=sender, text=body, channel=CHANNEL, message_id=str(update.update_id), chat_id=str(chat_id),
+            metadata=meta))
+        if result.duplicate:
+            return
+        if any(_ORDER_NO.search(r.text) for r in result.replies):
+            self._photos.pop(sender, None)
+        try:
+            await self.deliver(context.bot, chat_id, sender, result.replies)
+        except Forbidden:
+            await self._blocked(sender)
+
+    async def deliver(self, bot: Bot, chat_id: int | str, sender: str, replies: Sequence[Reply]) -> None:
+        """Send replies in the resident's style; raises Forbidden when the bot is blocked."""
+        if not replies:
+            return
+        if await self.is_elderly(sender):
+            markup, shown = elderly_keyboard([b for r in replies for b in r.buttons])
+            self.buttons.offered(sender, shown)
+            for i, reply in enumerate(replies):
+                await self._send(bot, chat_id, reply.text, markup if i == len(replies) - 1 else None)
+            return
+        for reply in replies:
+            markup = inline_keyboard(self.buttons, reply.buttons) if reply.buttons else None
+            await self._send(bot, chat_id, reply.text, markup)
+
+    async def is_elderly(self, sender: str) -> bool:
+        """Whether the resident chose big buttons (cached; the database is the truth)."""
+        if sender not in self._elderly:
+            async with self.runtime.sessionmaker() as session:
+                identity = await residents.find_identity(session, CHANNEL, sender)
+                self._elderly[sender] = bool(identity and identity.resident.elderly_mode)
+        return self._elderly[sender]
+
+    async def _send(self, bot: Bot, chat_id: int | str, body: str, markup: Any) -> None:
+        parts = _chunks(body or text("choose"))
+        for i, part in enumerate(parts):
+            last_markup = markup if i == len(parts) - 1 else None
+            await with_retries(lambda p=part, m=last_markup: bot.send_message(chat_id, p, reply_markup=m))
+
+    async def _say(self, update: Update, context: Context, body: str, markup: Any = None) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None
+        try:
+            await self._send(context.bot, chat.id if chat is not None else user.id, body, markup)
+        except Forbidden:
+            await self._blocked(str(user.id))
+
+    async def _blocked(self, sender: str) -> None:
+        await mark_blocked(self.runtime.sessionmaker, sender)
+
+    async def _show_choice(self, message: Any, data: str) -> None:
+        """Replace the pressed keyboard by the chosen title, so one choice cannot be sent twice."""
+        if not isinstance(message, Message) or not message.text or message.reply_markup is None:
+            return
+        titles = [b.text for row in message.reply_markup.inline_keyboard for b in row if b.callback_data == data]
+        if not titles:
+            return
+        try:
+            await with_retries(lambda: message.edit_text(
+                f"{message.text}\n\n{text('button_chosen', title=titles[0])}"))
+        except BadRequest:
+            log.info("could not mark the chosen button on message %s", message.message_id)
+
+    async def _identity(self, session: AsyncSession, update: Update) -> Any:
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None
+        identity = await residents.find_identity(session, CHANNEL, str(user.id))
+        if identity is not None:
+            return identity
+        code = self.settings.default_community
+        known = self.runtime.services.communities.get(code)
+        community = await residents.ensure_community(session, code, known.name if known else code)
+        return await residents.ensure_identity(session, CHANNEL, str(user.id), community,
+                                               str(chat.id) if chat is not None else None)
+
+    def _add_photo(self, sender: str, file_id: str) -> None:
+        photos = self._pending_photos(sender)
+        self._photos[sender] = (time.monotonic(), [*photos, file_id][-10:])
+
+    def _pending_photos(self, sender: str) -> list[str]:
+        entry = self._photos.get(sender)
+        if entry is None or time.monotonic() - entry[0] > PHOTO_MEMORY_SECONDS:
+            self._photos.pop(sender, None)
+            return []
+        return entry[1]
+
+
+def _addressed(message: Message, bot: Bot) -> bool:
+    """In a group, whether the message mentions the bot, replies to it, or is a command."""
+    reply_to = message.reply_to_message
+    if reply_to is not None and reply_to.from_user is not None and reply_to.from_user.id == bot.id:
+        return True
+    if message.text and message.text.startswith("/"):
+        return True
+    mentions = {**message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]),
+                **message.parse_caption_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])}
+    username = (bot.username or "").lower()
+    return any((e.user is not None and e.user.id == bot.id) or (username and t.lower() == f"@{username}")
+               for e, t in mentions.items())
+
+
+def _strip_mention(body: str, bot: Bot) -> str:
+    """The text without "@ourbot", so the NLU reads only what the resident said."""
+    username = bot.username or ""
+    if username:
+        body = re.sub(rf"@{re.escape(username)}\b", "", body, flags=re.IGNORECASE)
+    return body.strip()

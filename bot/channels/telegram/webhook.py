@@ -1,0 +1,60 @@
+"""`POST /telegram/webhook`: Telegram pushes updates here, proven by the secret token header."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from telegram import Update
+
+from bot.bootstrap import Runtime
+from bot.channels.telegram.application import TelegramService
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def install(app: FastAPI, runtime: Runtime) -> TelegramService:
+    """Mount the webhook route and tie the bot's start and stop to the app's lifespan."""
+    service = TelegramService(runtime, polling=False)
+    app.state.telegram = service
+    expected = runtime.settings.telegram_webhook_secret
+    if expected is None:
+        log.warning("TELEGRAM_WEBHOOK_SECRET is not set: the webhook refuses every update")
+
+    @app.post("/telegram/webhook", include_in_schema=False)
+    async def telegram_webhook(request: Request) -> Response:
+        """One update from Telegram, processed before answering so Telegram's retries stay meaningful."""
+        given = request.headers.get(SECRET_HEADER)
+        if given is None:
+            return Response(status_code=401)
+        if expected is None or not secrets.compare_digest(given.encode(), expected.get_secret_value().encode()):
+            return Response(status_code=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, service.application.bot)
+        except (ValueError, TypeError, KeyError):
+            return Response(status_code=400)
+        if update is None:
+            return Response(status_code=400)
+        # Handler errors are logged and answered by the error handler; Telegram always gets a 200.
+        await service.application.process_update(update)
+        return Response(status_code=200)
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> AsyncIterator[Any]:
+        async with inner(a) as state:
+            await service.start()
+            try:
+                yield state
+            finally:
+                await service.stop()
+
+    app.router.lifespan_context = lifespan
+    return service

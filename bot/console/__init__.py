@@ -1,0 +1,41 @@
+"""The staff console: server-rendered pages under /console/ for escalations and work orders.
+
+Importing this package registers a router hook with the app factory; nothing else happens at import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from bot.api.app import register_router_hook
+from bot.console.throttle import LoginThrottle
+
+__all__ = ["LoginThrottle", "mount_console"]
+
+
+def mount_console(app: FastAPI, runtime: Any) -> None:
+    """Add the console's routes, static files and error pages to an app."""
+    from bot.console import auth_routes, escalation_routes, workorder_routes
+    from bot.console.web import HERE, ConsoleError, LoginRequired, render
+
+    app.state.console_throttle = LoginThrottle()
+    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    for module in (auth_routes, escalation_routes, workorder_routes):
+        app.include_router(module.router, include_in_schema=False)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        """Pages without a session send the browser to sign in."""
+        return RedirectResponse("/console/login", status_code=303)
+
+    @app.exception_handler(ConsoleError)
+    async def _console_error(request: Request, exc: ConsoleError) -> Response:
+        """Console errors as a readable page, never JSON."""
+        return render(request, "error.html", runtime, status_code=exc.status, message=exc.message)  # type: ignore[no-any-return]
+
+
+register_router_hook(mount_console)

@@ -1,0 +1,111 @@
+"""The escalations inbox and one escalation: transcript, reply, claim, release, close."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api.deps import RuntimeDep
+from bot.backend import escalations, staff_actions
+from bot.backend.models import Escalation, StaffUser
+from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render
+from bot.errors import NotFound
+
+router = APIRouter(prefix="/console")
+URGENT_REASONS = ("emergency", "bad_rating")
+
+
+def is_urgent(esc: Escalation) -> bool:
+    """Emergencies and poor ratings go to the top whatever flag they were opened with."""
+    return esc.urgent or esc.reason in URGENT_REASONS
+
+
+async def _inbox(session: AsyncSession, staff: StaffUser) -> list[dict[str, Any]]:
+    items = await escalations.list_for_staff(session, staff)
+    items.sort(key=lambda e: (not is_urgent(e), e.created_at))
+    return [{"esc": e, "urgent": is_urgent(e), "last": await staff_actions.last_inbound_text(session, e.conversation_id)}
+            for e in items]
+
+
+async def _get(session: AsyncSession, staff: StaffUser, escalation_id: int) -> Escalation:
+    try:
+        return await escalations.get_for_staff(session, staff, escalation_id)
+    except NotFound as exc:
+        raise ConsoleError(404, "没有找到这条转人工记录，或它不属于您的社区。") from exc
+
+
+@router.get("/")
+async def inbox(request: Request, runtime: RuntimeDep, session: SessionDep, staff: StaffDep) -> Response:
+    """Open escalations, urgent ones first, refreshed in place by the page's polling."""
+    return render(request, "inbox.html", runtime, staff, rows=await _inbox(session, staff))  # type: ignore[no-any-return]
+
+
+@router.get("/fragments/inbox")
+async def inbox_rows(request: Request, runtime: RuntimeDep, session: SessionDep, staff: StaffDep) -> Response:
+    """Just the inbox rows, polled every few seconds so new escalations appear without reloading."""
+    return render(request, "_inbox_rows.html", runtime, staff, rows=await _inbox(session, staff))  # type: ignore[no-any-return]
+
+
+@router.get("/escalations/{escalation_id}")
+async def detail(escalation_id: int, request: Request, runtime: RuntimeDep, session: SessionDep,
+                 staff: StaffDep) -> Response:
+    """One escalation: who, why, the transcript with what the assistant understood, and the actions."""
+    esc = await _get(session, staff, escalation_id)
+    lines = await staff_actions.transcript(session, esc.conversation_id)
+    return render(request, "escalation.html", runtime, staff, esc=esc, urgent=is_urgent(esc),  # type: ignore[no-any-return]
+                  lines=lines, open=esc.status in escalations.OPEN_STATUSES)
+
+
+@router.get("/fragments/escalations/{escalation_id}/transcript")
+async def transcript_fragment(escalation_id: int, request: Request, runtime: RuntimeDep, session: SessionDep,
+                              staff: StaffDep) -> Response:
+    """The transcript alone, polled so the resident's new messages show up while staff type."""
+    esc = await _get(session, staff, escalation_id)
+    lines = await staff_actions.transcript(session, esc.conversation_id)
+    return render(request, "_transcript.html", runtime, staff, lines=lines)  # type: ignore[no-any-return]
+
+
+def _back(esc: Escalation, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/console/escalations/{esc.id}{anchor}", status_code=303)
+
+
+@router.post("/escalations/{escalation_id}/reply")
+async def reply(escalation_id: int, session: SessionDep, staff: CheckedStaffDep,
+                text: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    """Answer the resident through their own channel."""
+    esc = await _get(session, staff, escalation_id)
+    if text.strip():
+        await staff_actions.reply(session, esc, staff, text.strip())
+    return _back(esc, "#reply")
+
+
+@router.post("/escalations/{escalation_id}/claim")
+async def claim(escalation_id: int, session: SessionDep, staff: CheckedStaffDep) -> Response:
+    """Take the escalation on."""
+    esc = await _get(session, staff, escalation_id)
+    staff_actions.claim(session, esc, staff)
+    return _back(esc)
+
+
+@router.post("/escalations/{escalation_id}/release")
+async def release(escalation_id: int, session: SessionDep, staff: CheckedStaffDep) -> Response:
+    """Hand the conversation back to the assistant without an outcome."""
+    esc = await _get(session, staff, escalation_id)
+    if esc.status in escalations.OPEN_STATUSES:
+        await staff_actions.hand_back(session, esc, staff)
+    return RedirectResponse("/console/", status_code=303)
+
+
+@router.post("/escalations/{escalation_id}/close")
+async def close(escalation_id: int, session: SessionDep, staff: CheckedStaffDep,
+                outcome: Annotated[str, Form(max_length=64)] = "",
+                note: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """End the escalation with an outcome; the assistant answers again."""
+    esc = await _get(session, staff, escalation_id)
+    result = "；".join(p for p in (outcome.strip(), note.strip()) if p) or "已处理"
+    if esc.status in escalations.OPEN_STATUSES:
+        await staff_actions.hand_back(session, esc, staff, outcome=result)
+    return RedirectResponse("/console/", status_code=303)

@@ -1,0 +1,83 @@
+"""The sentence-embedding feature: the shared encoder of `knowledge.encoder`, trained on intent pairs.
+
+A static-embedding model is only a token table and a mean, so parsing runs it with the `tokenizers`
+library and numpy, without importing torch. Whether the feature is used at all is decided by
+measurement (`linli evaluate nlu --cv`), see `TrainOptions.embedding`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class StaticEncoder:
+    """A saved sentence-transformers StaticEmbedding, evaluated with numpy."""
+
+    def __init__(self, tokenizer: Any, table: np.ndarray) -> None:
+        self.tokenizer = tokenizer
+        self.table = table.astype(np.float32)
+
+    @property
+    def dim(self) -> int:
+        """Size of the sentence vector."""
+        return int(self.table.shape[1])
+
+    @classmethod
+    def load(cls, path: Path) -> StaticEncoder:
+        """Read `tokenizer.json` and `model.safetensors` from a saved encoder directory."""
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
+        tok.no_padding()
+        weights = load_file(str(Path(path) / "model.safetensors"))
+        return cls(tok, weights["embedding.weight"])
+
+    def encode(self, text: str) -> np.ndarray:
+        """The L2-normalised mean of the token vectors (zero for text the encoder has never seen)."""
+        ids = self.tokenizer.encode(text, add_special_tokens=False).ids
+        if not ids:
+            return np.zeros(self.dim, dtype=np.float32)
+        v = self.table[ids].mean(axis=0)
+        n = float(np.linalg.norm(v))
+        return v / n if n > 0 else v
+
+
+def intent_pairs(texts: Sequence[str], labels: Sequence[str], *, seed: int, per_text: int = 2) -> list[tuple[str, str]]:
+    """(anchor, positive) pairs of two different sentences of the same intent, drawn reproducibly."""
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    for t, lab in zip(texts, labels, strict=True):
+        if t and t not in by_intent[lab]:
+            by_intent[lab].append(t)
+    rng = random.Random(seed)
+    pairs: list[tuple[str, str]] = []
+    for lab in sorted(by_intent):
+        group = by_intent[lab]
+        if len(group) < 2:
+            continue
+        for t in group:
+            others = [o for o in group if o != t]
+            for o in rng.sample(others, min(per_text, len(others))):
+                pairs.append((t, o))
+    return pairs
+
+
+def train_static_encoder(texts: Sequence[str], labels: Sequence[str], out_dir: Path, *, seed: int) -> StaticEncoder:
+    """Train the shared encoder on same-intent pairs, save it under `out_dir`, return the numpy view."""
+    from knowledge.encoder import train_encoder
+
+    train_encoder(intent_pairs(texts, labels, seed=seed), Path(out_dir), seed=seed)
+    return StaticEncoder.load(Path(out_dir))
+
+
+def pretrained_encoder(name: str) -> Any:
+    """A pretrained encoder named by `Settings.encoder` (loaded from the local cache; imports torch)."""
+    from knowledge.encoder import load_encoder
+
+    return load_encoder(name)

@@ -1,0 +1,201 @@
+"""Train the embedded NLU from Rasa-format data and the catalog: deterministic, offline, seconds.
+
+Same data, catalog and seed give byte-identical model files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from bot.nlu.asr_repair import AsrLexicon, AsrRepairer, build_lexicon
+from bot.nlu.classifier import Model, fit_classifier
+from bot.nlu.domain_terms import collect_terms
+from bot.nlu.features import FeatureConfig, Vectorizer, tokens
+from bot.nlu.model_io import NluModel, save_model
+from bot.nlu.normalize import normalize
+from bot.nlu.training_data import Example, TrainingData, load_training_data
+
+log = logging.getLogger("linli.nlu")
+# Words of jieba's dictionary at least this frequent are never "repaired" into a lexicon word …
+COMMON_WORD_MIN_FREQ = 20
+# … and words at least this frequent are never cut through by a repair.
+FREQUENT_WORD_MIN_FREQ = 1000
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Choices of the model; defaults are the measured best (see `linli evaluate nlu --cv`)."""
+
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    model: Model = "svc"
+    c: float = 1.0
+    embedding: bool = False
+    embedding_weight: float = 0.5
+
+
+@dataclass
+class TrainReport:
+    """What training did, for the command line and the benchmark."""
+
+    out_dir: Path
+    examples: int
+    intents: int
+    features: int
+    seconds: float
+    embedding: bool
+    data_digest: str
+
+
+def common_words(min_freq: int = COMMON_WORD_MIN_FREQ) -> list[str]:
+    """Words of jieba's dictionary at least `min_freq` frequent (read from the installed package)."""
+    import jieba
+
+    path = Path(jieba.__file__).resolve().parent / "dict.txt"
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) >= min_freq:
+                out.append(parts[0])
+    return out
+
+
+def _lexicon_words(terms: set[str], service_patterns: dict[str, str]) -> list[str]:
+    """Repair targets: drop a service alias that only misspells an earlier surface of the same service.
+
+    Catalog aliases list common mishearings (高龄经贴); kept in the lexicon they would count as correct
+    words, and the repair would leave them alone instead of mending them to the real name.
+    """
+    from bot.nlu.pinyin import word_syllables
+
+    seen: dict[tuple[str, tuple[str, ...]], str] = {}
+    drop = set()
+    for surface, sid in service_patterns.items():
+        key = (sid, word_syllables(surface))
+        if key in seen and seen[key] != surface:
+            drop.add(surface)
+        else:
+            seen.setdefault(key, surface)
+    return sorted(t for t in terms if t not in drop)
+
+
+def prepare_texts(examples: Sequence[Example], repairer: AsrRepairer) -> list[str]:
+    """Normalised and repaired text of each example, as parsing will see it."""
+    return [repairer.repair(normalize(ex.text)).text for ex in examples]
+
+
+def _digest(data: TrainingData) -> str:
+    h = hashlib.sha256()
+    for ex in data.examples:
+        h.update(f"{ex.intent}\t{ex.text}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def fit_model(
+    data: TrainingData,
+    catalog_dir: Path | None,
+    *,
+    seed: int = 42,
+    options: TrainOptions | None = None,
+    lexicon: AsrLexicon | None = None,
+    work_dir: Path | None = None,
+) -> NluModel:
+    """Fit every part of the model in memory (used by training and cross-validation)."""
+    from bot.nlu.pinyin import build_table
+
+    options = options or TrainOptions()
+    if not data.examples:
+        raise ValueError("no training examples")
+    terms = collect_terms(data, catalog_dir)
+    table = build_table()
+    if lexicon is None:
+        lexicon = build_lexicon(
+            _lexicon_words(terms.lexicon_terms, terms.service_patterns),
+            common_words(COMMON_WORD_MIN_FREQ),
+            common_words(FREQUENT_WORD_MIN_FREQ),
+        )
+    repairer = AsrRepairer(lexicon, table)
+    texts = prepare_texts(data.examples, repairer)
+    labels = [ex.intent for ex in data.examples]
+    docs = [tokens(t, table, options.features) for t in texts]
+    vectorizer = Vectorizer.fit(docs, options.features)
+    x = vectorizer.transform(docs)
+    encoder = None
+    dense_dim = 0
+    if options.embedding:
+        from scipy.sparse import csr_matrix, hstack
+
+        from bot.nlu.embedding import train_static_encoder
+
+        if work_dir is None:
+            raise ValueError("the embedding feature needs a work directory for the encoder")
+        encoder = train_static_encoder(texts, labels, work_dir / "encoder", seed=seed)
+        dense = np.vstack([encoder.encode(t) for t in texts]) * options.embedding_weight
+        x = hstack([x, csr_matrix(dense)]).tocsr()
+        dense_dim = encoder.dim
+    clf = fit_classifier(x, labels, seed=seed, model=options.model, c=options.c, dense_dim=dense_dim)
+    if clf.dense_weights is not None:
+        clf.dense_weights = (clf.dense_weights * options.embedding_weight).astype(np.float32)
+    latin = {w for t in texts for w in re.findall(r"[a-z]+", t)}
+    meta: dict[str, Any] = {
+        "seed": seed,
+        "examples": len(data.examples),
+        "data_digest": _digest(data),
+        "model": options.model,
+        "c": options.c,
+        "embedding": bool(options.embedding),
+        "fallback": _fallback_settings(data),
+    }
+    return NluModel(meta, vectorizer, clf, lexicon, table, terms.service_patterns, sorted(terms.places),
+                    frozenset(latin), encoder)
+
+
+def _fallback_settings(data: TrainingData) -> dict[str, float]:
+    """Rasa's FallbackClassifier ambiguity threshold, read from config.yml next to the data if present."""
+    sources = {Path(ex.source).parent for ex in data.examples if ex.source}
+    for folder in sorted(sources):
+        for candidate in (folder / "config.yml", folder.parent / "config.yml"):
+            if candidate.is_file():
+                raw = yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}
+                for comp in raw.get("pipeline", []) or []:
+                    if isinstance(comp, dict) and comp.get("name") == "FallbackClassifier":
+                        return {"ambiguity_threshold": float(comp.get("ambiguity_threshold", 0.1))}
+    return {"ambiguity_threshold": 0.1}
+
+
+def train_nlu(
+    data_path: Path | Sequence[Path],
+    out_dir: Path,
+    *,
+    catalog_dir: Path | None = None,
+    seed: int = 42,
+    options: TrainOptions | None = None,
+) -> TrainReport:
+    """Train from Rasa NLU data (file or folder) and the catalog, and write the model to `out_dir`."""
+    started = time.perf_counter()
+    data = load_training_data(data_path)
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model = fit_model(data, catalog_dir, seed=seed, options=options, work_dir=tmp)
+    save_model(model, tmp)
+    # Replace the old model only once the new one is complete.
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tmp.rename(out_dir)
+    seconds = time.perf_counter() - started
+    log.info("trained NLU on %d examples in %.1f s", len(data.examples), seconds)
+    return TrainReport(out_dir, len(data.examples), len(model.classifier.intents),
+                       len(model.vectorizer.vocabulary), seconds, bool(model.meta["embedding"]),
+                       str(model.meta["data_digest"]))
