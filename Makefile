@@ -45,7 +45,7 @@ bench: setup
 
 # Debian's Chromium for the console's browser tests.
 browser:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei)
 
 clean:
 	rm -rf models var .pytest_cache

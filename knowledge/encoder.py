@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DIM = 256
 UNK = "[UNK]"
-_BATCH_SIZE = 128
+_BATCH_SIZE = 256
 _LEARNING_RATE = 0.05
+_OPTIMIZER = "sparse_adam"
 # Words longer than this are left to their parts, so a long name and a short mention share tokens.
 _MAX_WORD_CHARS = 4
 _MIN_WORD_COUNT = 2
@@ -98,36 +99,32 @@ def spaced_chars(text: str) -> str:
 def _batches(pairs: list[tuple[str, str]], rng: random.Random, size: int) -> list[list[tuple[str, str]]]:
     """One epoch of batches in which no two pairs share a positive, so in-batch negatives are true ones.
 
-    Pairs are dealt round-robin from their positive's group in a fresh random order each round; a group
-    gives at most twice the median group size per epoch (a random share of it), so that one large group
-    cannot leave a tail of tiny batches with hardly any negatives.
+    Each round deals one pair from every group of pairs with the same positive, in a fresh random order,
+    and is cut into equal batches of at most `size`. A group gives at most the median group size per
+    epoch (a random share of it, different each epoch), so every batch has many negatives and no group
+    dominates the training.
     """
     groups: dict[str, list[tuple[str, str]]] = {}
     for pair in pairs:
         groups.setdefault(pair[1], []).append(pair)
     sizes = sorted(len(g) for g in groups.values())
-    cap = max(4, 2 * sizes[len(sizes) // 2])
+    cap = max(2, sizes[len(sizes) // 2])
     queues = []
     for key in sorted(groups):
         group = groups[key][:]
         rng.shuffle(group)
         queues.append(group[:cap])
-    stream: list[tuple[str, str]] = []
-    while any(queues):
-        live = [q for q in queues if q]
-        rng.shuffle(live)
-        stream.extend(q.pop() for q in live)
     batches: list[list[tuple[str, str]]] = []
-    batch: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for anchor, positive in stream:
-        if len(batch) >= size or anchor in seen or positive in seen:
-            batches.append(batch)
-            batch, seen = [], set()
-        batch.append((anchor, positive))
-        seen.update((anchor, positive))
-    if batch:
-        batches.append(batch)
+    while True:
+        live = [q for q in queues if q]
+        if len(live) < 2:
+            break
+        rng.shuffle(live)
+        round_ = [q.pop() for q in live]
+        # Distinct positives; anchors may repeat only across groups, which is harmless but rare.
+        chunks = -(-len(round_) // size)
+        step = -(-len(round_) // chunks)
+        batches.extend(round_[i : i + step] for i in range(0, len(round_), step))
     return [b for b in batches if len(b) > 1]
 
 
@@ -177,7 +174,12 @@ def train_encoder(
         model = SentenceTransformer(modules=[static], device="cpu")
         loss_fn = MultipleNegativesRankingLoss(model, scale=20.0)
         embedding = static.embedding
-        optimizer = torch.optim.SparseAdam(list(embedding.parameters()), lr=_LEARNING_RATE)
+        if _OPTIMIZER == "adagrad":
+            optimizer = torch.optim.Adagrad(list(embedding.parameters()), lr=_LEARNING_RATE)
+        elif _OPTIMIZER == "sgd":
+            optimizer = torch.optim.SGD(list(embedding.parameters()), lr=_LEARNING_RATE)
+        else:
+            optimizer = torch.optim.SparseAdam(list(embedding.parameters()), lr=_LEARNING_RATE)
         rng = random.Random(seed)
         model.train()
         texts = sorted({t for pair in augmented for t in pair})

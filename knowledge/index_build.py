@@ -28,7 +28,7 @@ from knowledge.dense import DenseIndex
 from knowledge.loader import load_catalog
 from knowledge.passages import build_passages, passages_from_dicts, training_pairs
 from knowledge.retriever import FusionParams, RetrievalResult, Retriever, default_query_normalizer
-from knowledge.sparse import SparseIndex
+from knowledge.sparse import NameIndex, SparseIndex, name_keys
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ def build_index(settings: Settings, *, seed: int = 42, epochs: int = ENCODER_EPO
         dense = DenseIndex.build(vectors)
         dense.save(tmp)
         SparseIndex.build(index_texts).save(tmp)
+        keys = [sorted({norm(k) for k in name_keys(s.name, s.aliases)} - {""}) for s in catalog.services]
+        _write_json(tmp / "names.json", NameIndex.build(keys).to_json())
         _write_json(tmp / "passages.json", [p.to_dict() for p in passages])
         _write_json(tmp / "index.json", {"format": FORMAT, "encoder": encoder_ref, "seed": seed, "epochs": epochs})
         files = _file_hashes(tmp)
@@ -175,7 +177,10 @@ def load_version(root: Path, manifest: dict[str, Any], params: FusionParams) -> 
     ref = meta["encoder"]
     encoder = load_encoder(directory / ref if ref == "encoder" else ref)
     rows = json.loads((directory / "passages.json").read_text(encoding="utf-8"))
-    return Retriever(passages_from_dicts(rows), encoder, DenseIndex.load(directory), SparseIndex.load(directory), params)
+    names = NameIndex.from_json(json.loads((directory / "names.json").read_text(encoding="utf-8")))
+    return Retriever(
+        passages_from_dicts(rows), encoder, DenseIndex.load(directory), SparseIndex.load(directory), params, names=names
+    )
 
 
 def load_retriever(settings: Settings) -> Retriever:

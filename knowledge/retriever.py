@@ -17,7 +17,7 @@ import numpy as np
 
 from knowledge.dense import DenseIndex
 from knowledge.passages import Passage
-from knowledge.sparse import SparseIndex
+from knowledge.sparse import NameIndex, SparseIndex
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -32,7 +32,9 @@ MODES: tuple[Mode, ...] = ("fused", "dense", "sparse")
 class FusionParams:
     """How dense and sparse scores are combined and when the top answer counts as confident."""
 
-    dense_weight: float = 0.5
+    dense_weight: float = 0.45
+    # Mentions of a service's name or alias; the rest of the weight goes to BM25.
+    name_weight: float = 0.25
     threshold: float = 0.35
     margin: float = 0.05
     # Passages taken from an approximate (HNSW) dense index; exact indexes score every passage.
@@ -85,6 +87,7 @@ class Retriever:
         sparse: SparseIndex,
         params: FusionParams | None = None,
         normalizer: Callable[[str], str] | None = None,
+        names: NameIndex | None = None,
     ) -> None:
         if not (len(passages) == dense.size == sparse.size):
             raise ValueError(f"index sizes differ: {len(passages)} passages, {dense.size} dense, {sparse.size} sparse")
@@ -94,13 +97,14 @@ class Retriever:
         self.sparse = sparse
         self.params = params or FusionParams()
         self.normalizer = normalizer or default_query_normalizer()
+        self.names = names
         self.service_ids = list(dict.fromkeys(p.service_id for p in self.passages))
         position = {sid: i for i, sid in enumerate(self.service_ids)}
         self._owner = np.array([position[p.service_id] for p in self.passages], dtype=np.int64)
 
     def with_params(self, params: FusionParams) -> Retriever:
         """The same index searched with other fusion parameters (for calibration)."""
-        return Retriever(self.passages, self.encoder, self.dense, self.sparse, params, self.normalizer)
+        return Retriever(self.passages, self.encoder, self.dense, self.sparse, params, self.normalizer, self.names)
 
     def _dense_scores(self, text: str) -> np.ndarray:
         """Cosine of the query with every passage (passages an HNSW search did not reach score 0)."""
@@ -124,14 +128,15 @@ class Retriever:
         if not text.strip():
             return RetrievalResult(query=query)
         dense, sparse = self.passage_scores(text)
-        w = self.params.dense_weight if mode == "fused" else (1.0 if mode == "dense" else 0.0)
+        wd, ws, wn = self._weights(mode)
         n_services = len(self.service_ids)
         svc_dense = np.zeros(n_services, dtype=np.float32)
         svc_sparse = np.zeros(n_services, dtype=np.float32)
         np.maximum.at(svc_dense, self._owner, dense)
         np.maximum.at(svc_sparse, self._owner, sparse)
-        svc_score = w * svc_dense + (1.0 - w) * svc_sparse
-        passage_score = w * dense + (1.0 - w) * sparse
+        svc_names = self.names.scores(text, n_services) if self.names is not None and wn else 0.0
+        svc_score = wd * svc_dense + ws * svc_sparse + wn * svc_names
+        passage_score = wd * dense + ws * sparse
         order = np.lexsort((np.arange(n_services), -svc_score))[: max(k, 2)]
         hits = []
         for s in order:
@@ -143,6 +148,17 @@ class Retriever:
             hits.append(Hit(self.service_ids[s], round(float(svc_score[s]), 4), p.facet, p.text,
                             round(float(svc_dense[s]), 4), round(float(svc_sparse[s]), 4)))
         return RetrievalResult(query=query, hits=hits[:k], confident=self._confident(hits))
+
+    def _weights(self, mode: Mode) -> tuple[float, float, float]:
+        """Dense, BM25 and name weights for a mode; `sparse` is the lexical side (BM25 and names) alone."""
+        wd = self.params.dense_weight
+        wn = self.params.name_weight if self.names is not None else 0.0
+        ws = max(0.0, 1.0 - wd - wn)
+        if mode == "dense":
+            return 1.0, 0.0, 0.0
+        if mode == "sparse":
+            return 0.0, ws / (ws + wn or 1.0), wn / (ws + wn or 1.0)
+        return wd, ws, wn
 
     def _confident(self, hits: Sequence[Hit]) -> bool:
         """Top score over the threshold and clearly ahead of the runner-up."""

@@ -162,4 +162,81 @@ class SparseIndex:
         return cls(vocab, np.asarray(payload["idf"], np.float32), matrix)
 
 
-__all__ = ["SparseIndex", "fold_syllable", "normalize", "terms"]
+def _syllables(text: str) -> tuple[str, list[int]]:
+    """`|syl|syl|` for the Chinese characters of `text`, and each syllable's character position."""
+    syls: list[str] = []
+    where: list[int] = []
+    for m in _CJK_RUN_RE.finditer(text):
+        syls.extend(_pinyin(m.group(0)))
+        where.extend(range(m.start(), m.end()))
+    return ("|" + "|".join(syls) + "|" if syls else ""), where
+
+
+# Action words around a service name: 高龄津贴申领 is asked for as 高龄津贴, 办居住证 as 居住证.
+_NAME_SUFFIX_RE = re.compile(r"(申领与补换|办理指引|申请|申领|办理|指引|服务|预约|查询)$")
+_NAME_PREFIX_RE = re.compile(r"^(申请|补办|办理|办|开|找|交|领|申领)(?=..)")
+EXACT, FUZZY, FUZZY_SHORT = 1.0, 0.8, 0.5
+
+
+def name_keys(name: str, aliases: Sequence[str]) -> list[str]:
+    """The ways a resident names a service: its name, aliases, and both without action words."""
+    keys: list[str] = []
+    for k in (name, *aliases):
+        k = normalize(k)
+        keys.extend((k, _NAME_SUFFIX_RE.sub("", k), _NAME_PREFIX_RE.sub("", k)))
+    return [k for k in dict.fromkeys(keys) if len(k) >= 2]
+
+
+class NameIndex:
+    """Which services a query names, by name or alias, exactly or by sound (accent-folded pinyin).
+
+    Where names overlap (低保 inside 低保边缘), only the longest named span counts, as a reader would.
+    A mention scores 1.0 when exact, 0.8 as a homophone of three or more syllables and 0.5 as a
+    two-syllable homophone (足浴 is not 助浴), divided by the square root of the number of services
+    whose names contain the key: 医保 is part of many names and says less than 长护险.
+    """
+
+    def __init__(self, keys: Sequence[tuple[str, int, float]]) -> None:
+        self.keys = [(k, sid, weight, _syllables(k)[0]) for k, sid, weight in keys]
+
+    @classmethod
+    def build(cls, keys_per_service: Sequence[Sequence[str]]) -> NameIndex:
+        """Index the name keys of each service, service i being keys_per_service[i]."""
+        rows = [(k, i) for i, keys in enumerate(keys_per_service) for k in keys]
+        owners: dict[str, set[int]] = {}
+        for k, _ in rows:
+            owners[k] = {i for i, keys in enumerate(keys_per_service) if any(k in other for other in keys)}
+        return cls([(k, i, round(1.0 / math.sqrt(len(owners[k])), 4)) for k, i in rows])
+
+    def scores(self, query: str, n_services: int) -> np.ndarray:
+        """Each service's name-mention score for `query`, in [0, 1]."""
+        q = normalize(query)
+        qf, where = _syllables(q)
+        found: list[tuple[int, int, int, float]] = []  # character span in q, service, score
+        for key, sid, weight, kf in self.keys:
+            at = q.find(key)
+            if at >= 0:
+                found.append((at, at + len(key), sid, EXACT * weight))
+            elif kf and kf in qf:
+                first = qf[: qf.find(kf)].count("|")
+                n = kf.count("|") - 1
+                score = (FUZZY if n >= 3 else FUZZY_SHORT) * weight
+                found.append((where[first], where[first + n - 1] + 1, sid, score))
+        out = np.zeros(n_services, dtype=np.float32)
+        for start, end, sid, score in found:
+            inside = any(o != sid and s <= start and end <= e and e - s > end - start for s, e, o, _ in found)
+            if not inside:
+                out[sid] = max(out[sid], score)
+        return out
+
+    def to_json(self) -> list[list[object]]:
+        """The keys as `[key, service index, weight]` rows."""
+        return [[k, sid, weight] for k, sid, weight, _ in self.keys]
+
+    @classmethod
+    def from_json(cls, rows: Sequence[Sequence[object]]) -> NameIndex:
+        """Read keys written by `to_json`."""
+        return cls([(str(r[0]), int(str(r[1])), float(str(r[2]))) for r in rows])
+
+
+__all__ = ["NameIndex", "SparseIndex", "fold_syllable", "name_keys", "normalize", "terms"]

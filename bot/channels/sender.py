@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.backend import outbox
 from bot.backend.bookings import ACTIVE
@@ -53,14 +55,21 @@ class _Pending:
 
 def retry_delay(attempts: int) -> dt.timedelta:
     """Exponential backoff between delivery attempts: 30 s, 1 min, 2 min … capped at 1 h."""
-    return min(dt.timedelta(seconds=30 * 2 ** attempts), dt.timedelta(hours=1))
+    return min(dt.timedelta(seconds=30 * 2**attempts), dt.timedelta(hours=1))
 
 
 class OutboxSender:
     """Drains one channel's outbox rows and queues booking reminders and rating requests."""
 
-    def __init__(self, runtime: Runtime, deliver: Deliver, *, channel: str = "telegram", interval: float = 2.0,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        deliver: Deliver,
+        *,
+        channel: str = "telegram",
+        interval: float = 2.0,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self.runtime = runtime
         self.deliver = deliver
         self.channel = channel
@@ -107,8 +116,16 @@ class OutboxSender:
                     continue
                 identity = conv.identity
                 buttons = [Button(str(b["title"]), str(b["payload"])) for b in (row.buttons or [])]
-                out.append(_Pending(row.id, identity.id, identity.chat_id, identity.external_id,
-                                    identity.active, Reply(row.text, buttons)))
+                out.append(
+                    _Pending(
+                        row.id,
+                        identity.id,
+                        identity.chat_id,
+                        identity.external_id,
+                        identity.active,
+                        Reply(row.text, buttons),
+                    )
+                )
                 row.due_at = utcnow() + LEASE
         return out
 
@@ -131,25 +148,37 @@ class OutboxSender:
                 outbox.mark_sent(row)
                 return 1
             if gone:
-                await session.execute(update(ChannelIdentity).where(ChannelIdentity.id == item.identity_id)
-                                      .values(active=False))
+                await session.execute(
+                    update(ChannelIdentity).where(ChannelIdentity.id == item.identity_id).values(active=False)
+                )
             final = gone or row.attempts + 1 >= MAX_ATTEMPTS
             outbox.mark_failed(row, error, retry_in=retry_delay(row.attempts), final=final)
             log.warning("outbox %s not delivered (%s)%s", row.id, error, "; giving up" if final else "")
         return 0
 
     async def queue_booking_messages(self) -> int:
-        """Queue reminders for tomorrow's bookings and rating requests for finished ones; returns rows queued."""
+        """Queue tomorrow's reminders and finished bookings' rating requests; returns rows queued."""
         from actions.rating import rating_buttons
 
         now = self.clock()
         queued = 0
         async with self.runtime.sessionmaker() as session, session.begin():
-            stmt = (select(Booking).join(Slot, Slot.id == Booking.slot_id)
-                    .where(Booking.status == ACTIVE, Booking.conversation_id.is_not(None),
-                           ((Booking.reminder_sent.is_(False) & (Slot.start_at > now)
-                             & (Slot.start_at < now + dt.timedelta(days=2)))
-                            | (Booking.rating_requested.is_(False) & (Slot.end_at <= now)))))
+            stmt = (
+                select(Booking)
+                .join(Slot, Slot.id == Booking.slot_id)
+                .where(
+                    Booking.status == ACTIVE,
+                    Booking.conversation_id.is_not(None),
+                    (
+                        (
+                            Booking.reminder_sent.is_(False)
+                            & (Slot.start_at > now)
+                            & (Slot.start_at < now + dt.timedelta(days=2))
+                        )
+                        | (Booking.rating_requested.is_(False) & (Slot.end_at <= now))
+                    ),
+                )
+            )
             for booking in (await session.execute(stmt)).unique().scalars():
                 conv = await session.get(Conversation, booking.conversation_id)
                 if conv is None:
@@ -159,22 +188,40 @@ class OutboxSender:
                 start = booking.slot.start_at.astimezone(tz)
                 if booking.slot.end_at <= now and not booking.rating_requested:
                     if await self._claim(session, booking.id, Booking.rating_requested):
-                        await outbox.notify(session, conv, RATING_REQUEST.format(service=service, number=booking.number),
-                                            kind="rating_request", buttons=rating_buttons(booking.number))
+                        await outbox.notify(
+                            session,
+                            conv,
+                            RATING_REQUEST.format(service=service, number=booking.number),
+                            kind="rating_request",
+                            buttons=rating_buttons(booking.number),
+                        )
                         queued += 1
-                elif start.date() == now.astimezone(tz).date() + dt.timedelta(days=1) and not booking.reminder_sent:
+                elif (
+                    start.date() == now.astimezone(tz).date() + dt.timedelta(days=1)
+                    and not booking.reminder_sent
+                ):
                     if await self._claim(session, booking.id, Booking.reminder_sent):
-                        await outbox.notify(session, conv, REMINDER.format(
-                            service=service, time=start.strftime("%H:%M"), number=booking.number), kind="reminder")
+                        await outbox.notify(
+                            session,
+                            conv,
+                            REMINDER.format(
+                                service=service, time=start.strftime("%H:%M"), number=booking.number
+                            ),
+                            kind="reminder",
+                        )
                         queued += 1
         return queued
 
-    async def _claim(self, session: object, booking_id: int, flag: object) -> bool:
+    async def _claim(self, session: AsyncSession, booking_id: int, flag: InstrumentedAttribute[bool]) -> bool:
         """Set a booking's flag only if still unset, so two senders never queue the same message."""
-        stmt = update(Booking).where(Booking.id == booking_id, flag.is_(False)).values(  # type: ignore[attr-defined]
-            {flag: True}).execution_options(synchronize_session=False)
-        result = await session.execute(stmt)  # type: ignore[attr-defined]
-        return bool(result.rowcount)
+        stmt = (
+            update(Booking)
+            .where(Booking.id == booking_id, flag.is_(False))
+            .values({flag: True})
+            .execution_options(synchronize_session=False)
+        )
+        result = await session.execute(stmt)
+        return bool(getattr(result, "rowcount", 0))
 
     def _timezone(self, code: str) -> str:
         community = self.runtime.services.communities.get(code)

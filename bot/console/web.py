@@ -103,10 +103,10 @@ def render(request: Request, name: str, runtime: Runtime, staff: StaffUser | Non
 
 
 def waited(since: dt.datetime, now: dt.datetime | None = None) -> str:
-    """How long something has waited, the way staff say it: 刚刚, 12分钟, 3小时5分, 2天."""
+    """How long something has waited, the way staff say it: 不到1分钟, 12分钟, 3小时5分, 2天."""
     minutes = int(((now or utcnow()) - since).total_seconds() // 60)
     if minutes < 1:
-        return "刚刚"
+        return "不到1分钟"
     if minutes < 60:
         return f"{minutes}分钟"
     if minutes < 24 * 60:

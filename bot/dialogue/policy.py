@@ -10,6 +10,7 @@ import re
 
 from bot.dialogue.slots import candidates_from
 from bot.dialogue.turn import Turn
+from knowledge.eligibility import extract_facts
 
 # A safety net under the classifier: these words mean danger now, whatever the intent says.
 EMERGENCY_WORDS = re.compile(
@@ -83,7 +84,11 @@ async def decide(turn: Turn, threshold: float) -> None:
 
 
 def _answers_pending_question(turn: Turn, threshold: float) -> bool:
+    """Whether the message answers the eligibility question we asked (rather than changing subject)."""
     if turn.intent in ("inform", "affirm", "deny") or turn.confidence < threshold:
+        return True
+    pending = (turn.slots.get("eligibility") or {}).get("pending")
+    if pending and pending in extract_facts(turn.text, turn.parse.get("entities", []), pending):
         return True
     return turn.intent == "ask_eligibility" and not turn.entity_values().get("service")
 
@@ -132,7 +137,9 @@ async def form_turn(turn: Turn, threshold: float) -> None:
     requested = turn.state.get("requested_slot")
     cands = candidates_from(turn.parse.get("entities", []), turn.text, spec.required_slots, requested)
     confident = turn.confidence >= threshold
-    if not _has_entities(turn) and confident and turn.intent in QUESTION_INTENTS:
+    news = {k: v for k, v in cands.items() if k != "service" and turn.slots.get(k) != v}
+    if confident and turn.intent in QUESTION_INTENTS and not news:
+        # A question in the middle of a form ("助浴收费吗？"): answer it, then pick up where we were.
         await turn.run("action_answer_catalog")
         turn.utter("utter_continue_form")
         await _ask(turn, form)

@@ -33,8 +33,12 @@ def candidates_from(
         slot = ENTITY_TO_SLOT.get(e["entity"], e["entity"])
         if (slot in wanted or slot == "slot_id") and slot not in out:
             out[slot] = e["value"]
+    stripped = text.strip().strip("。.！!，,")
+    if requested in ("location", "description") and 0 < len(stripped) <= 60 and not stripped.startswith("/"):
+        # The whole answer is the place or the problem: "5号楼2单元楼道" is more useful than the
+        # entity "5号楼2单元" inside it.
+        out[requested] = stripped
     if requested and requested not in out:
-        stripped = text.strip().strip("。.！!，,")
         if requested in FREE_TEXT_SLOTS and stripped and not stripped.startswith("/"):
             out[requested] = _NAME_PREFIX.sub("", stripped) if requested == "name" else stripped
         elif requested == "people" and (m := _DIGITS.fullmatch(stripped)):

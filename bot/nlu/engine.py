@@ -4,7 +4,7 @@ Below the fallback threshold, or when the two best intents are closer than the a
 answer is `nlu_fallback` exactly as Rasa's FallbackClassifier gives it (the intent's confidence is the
 threshold, and it is put first in the ranking), so the dialogue code treats both backends alike.
 Input with nothing to understand (empty, emoji only, control characters, Latin letters that are no word
-the model knows) is `out_of_scope`; no input raises.
+the model knows, digits too short to be a number worth reading) is `out_of_scope`; no input raises.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 RANKING_SIZE = 10
 DEFAULT_MAX_CHARS = 2000
-_CONTENT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff0-9]")
-_LATIN_WORD = re.compile(r"[a-z]+")
+_CONTENT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|\d{3,}")
+_LATIN_WORD = re.compile(r"[a-z]+|\d+")
 
 
 class EmbeddedNlu:
@@ -44,7 +44,7 @@ class EmbeddedNlu:
         self.ambiguity_threshold = float(model.meta.get("fallback", {}).get("ambiguity_threshold", 0.1))
         self.max_chars = max_chars
         self.repairer = AsrRepairer(model.lexicon, model.table)
-        self.entities = EntityExtractor(model.service_patterns, model.places)
+        self.entities = EntityExtractor(model.service_patterns, model.places, model.span_filter)
 
     @classmethod
     def load(cls, model_dir: Path, *, fallback_threshold: float = 0.45, max_chars: int = DEFAULT_MAX_CHARS

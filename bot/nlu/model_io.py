@@ -7,7 +7,7 @@ with sorted keys, so the same data and seed give byte-identical files.
     meta.json         format version, intents, feature settings, fallback settings, data summary
     vocabulary.json   feature names, in column order
     arrays.npz        idf weights, classifier weights and intercepts
-    lexicon.json      service surface forms → ids, repair lexicon, places, known Latin words
+    lexicon.json      service surface forms → ids, repair lexicon, places, known Latin words, span filter
     pinyin.json       character → fuzzy readings
     encoder/          the sentence encoder, when the embedding feature is used
 """
@@ -24,6 +24,7 @@ import numpy as np
 from bot.errors import ModelNotFoundError
 from bot.nlu.asr_repair import AsrLexicon
 from bot.nlu.classifier import IntentClassifier
+from bot.nlu.entities.span_filter import SpanFilter
 from bot.nlu.features import FeatureConfig, Vectorizer
 
 FORMAT_VERSION = 1
@@ -41,6 +42,7 @@ class NluModel:
     service_patterns: dict[str, str]
     places: list[str] = field(default_factory=list)
     latin_words: frozenset[str] = frozenset()
+    span_filter: SpanFilter = field(default_factory=lambda: SpanFilter({}, []))
     encoder: Any = None  # bot.nlu.embedding.StaticEncoder when meta["embedding"] is set
 
 
@@ -72,6 +74,7 @@ def save_model(model: NluModel, out_dir: Path) -> None:
         "repair": model.lexicon.to_json(),
         "places": sorted(model.places),
         "latin_words": sorted(model.latin_words),
+        "span_filter": model.span_filter.to_json(),
     })
     _write_json(out_dir / "pinyin.json", {c: "|".join(r) for c, r in model.table.items()})
 
@@ -112,5 +115,6 @@ def load_model(model_dir: Path) -> NluModel:
         service_patterns=dict(lex["services"]),
         places=list(lex.get("places", [])),
         latin_words=frozenset(lex.get("latin_words", [])),
+        span_filter=SpanFilter.from_json(lex.get("span_filter", {})),
         encoder=encoder,
     )

@@ -5,6 +5,7 @@ Same data, catalog and seed give byte-identical model files.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import re
@@ -19,6 +20,9 @@ import numpy as np
 import yaml
 
 from bot.nlu.asr_repair import AsrLexicon, AsrRepairer, build_lexicon
+from bot.nlu.entities.extractor import EntityExtractor, gaps_of
+from bot.nlu.entities.span_filter import SpanFilter, fit_span_filter, overlap_counts, span_features
+from bot.nlu.mapped_text import MappedText
 from bot.nlu.classifier import Model, fit_classifier
 from bot.nlu.domain_terms import collect_terms
 from bot.nlu.features import FeatureConfig, Vectorizer, tokens
@@ -90,9 +94,25 @@ def _lexicon_words(terms: set[str], service_patterns: dict[str, str]) -> list[st
     return sorted(t for t in terms if t not in drop)
 
 
-def prepare_texts(examples: Sequence[Example], repairer: AsrRepairer) -> list[str]:
+def prepare_texts(examples: Sequence[Example], repairer: AsrRepairer) -> list[MappedText]:
     """Normalised and repaired text of each example, as parsing will see it."""
-    return [repairer.repair(normalize(ex.text)).text for ex in examples]
+    return [repairer.repair(normalize(ex.text)) for ex in examples]
+
+
+def fit_entity_filter(
+    examples: Sequence[Example], mapped: Sequence[MappedText], extractor: EntityExtractor, seed: int
+) -> SpanFilter:
+    """Label every rule candidate of the training sentences by the annotations, and fit the filter."""
+    now = dt.datetime(2024, 1, 1, 9, 0)  # spans do not depend on the date, only values do
+    samples = []
+    for ex, mt in zip(examples, mapped, strict=True):
+        gold = {(e.entity, e.start, e.end) for e in ex.entities}
+        cands = extractor.candidates(mt.text, now, gaps_of(mt))
+        counts = overlap_counts(cands)
+        for f, ov in zip(cands, counts, strict=True):
+            start, end = mt.span(f.start, f.end)
+            samples.append((span_features(f, mt.text, ov), (f.entity, start, end) in gold, f.entity))
+    return fit_span_filter(samples, seed=seed)
 
 
 def _digest(data: TrainingData) -> str:
@@ -126,7 +146,11 @@ def fit_model(
             common_words(FREQUENT_WORD_MIN_FREQ),
         )
     repairer = AsrRepairer(lexicon, table)
-    texts = prepare_texts(data.examples, repairer)
+    mapped = prepare_texts(data.examples, repairer)
+    texts = [mt.text for mt in mapped]
+    span_filter = fit_entity_filter(
+        data.examples, mapped, EntityExtractor(terms.service_patterns, sorted(terms.places)), seed
+    )
     labels = [ex.intent for ex in data.examples]
     docs = [tokens(t, table, options.features) for t in texts]
     vectorizer = Vectorizer.fit(docs, options.features)
@@ -147,7 +171,7 @@ def fit_model(
     clf = fit_classifier(x, labels, seed=seed, model=options.model, c=options.c, dense_dim=dense_dim)
     if clf.dense_weights is not None:
         clf.dense_weights = (clf.dense_weights * options.embedding_weight).astype(np.float32)
-    latin = {w for t in texts for w in re.findall(r"[a-z]+", t)}
+    latin = {w for t in texts for w in re.findall(r"[a-z]+|\d+", t)}
     meta: dict[str, Any] = {
         "seed": seed,
         "examples": len(data.examples),
@@ -158,7 +182,7 @@ def fit_model(
         "fallback": _fallback_settings(data),
     }
     return NluModel(meta, vectorizer, clf, lexicon, table, terms.service_patterns, sorted(terms.places),
-                    frozenset(latin), encoder)
+                    frozenset(latin), span_filter, encoder)
 
 
 def _fallback_settings(data: TrainingData) -> dict[str, float]:

@@ -27,8 +27,12 @@ class UnderstandsNothing:
     """An NLU that knows no intent: enough where only commands and button payloads are sent."""
 
     def parse(self, text: str, now: Any = None) -> dict[str, Any]:
-        return {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.0},
-                "intent_ranking": [], "entities": []}
+        return {
+            "text": text,
+            "intent": {"name": "nlu_fallback", "confidence": 0.0},
+            "intent_ranking": [],
+            "entities": [],
+        }
 
 
 class FindsNothing:
@@ -68,10 +72,15 @@ class TrackingProcessor(BaseUpdateProcessor):
 
 def telegram_settings(settings: Settings, fake: FakeBotApi, **extra: Any) -> Settings:
     """Settings pointing every Telegram address at the fake server."""
-    return settings.model_copy(update={
-        "telegram_bot_token": SecretStr(TOKEN), "telegram_api_base_url": f"{fake.url}/bot",
-        "telegram_api_file_url": f"{fake.url}/file/bot", "telegram_webhook_secret": SecretStr(WEBHOOK_SECRET),
-        **extra})
+    return settings.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(TOKEN),
+            "telegram_api_base_url": f"{fake.url}/bot",
+            "telegram_api_file_url": f"{fake.url}/file/bot",
+            "telegram_webhook_secret": SecretStr(WEBHOOK_SECRET),
+            **extra,
+        }
+    )
 
 
 @pytest.fixture
@@ -86,7 +95,9 @@ def fake_api() -> Iterator[FakeBotApi]:
 @pytest.fixture
 def plumbing_settings(database_url: str, tmp_path: Path, fake_api: FakeBotApi) -> Settings:
     """Settings on a fresh database, Telegram pointed at the fake, no trained models needed."""
-    return telegram_settings(_base_settings(database_url=database_url, model_dir=tmp_path / "models"), fake_api)
+    return telegram_settings(
+        _base_settings(database_url=database_url, model_dir=tmp_path / "models"), fake_api
+    )
 
 
 class Harness:
@@ -117,7 +128,7 @@ class TelegramResident:
         self.last: list[Call] = []
         self.last_update_id = 0
 
-    async def send(self, redeliver: dict[str, Any] | None = None, **content: Any) -> list[Call]:
+    async def send(self, **content: Any) -> list[Call]:
         """Send a message with any content (text=, location=, photo=, voice=, sticker= …)."""
         uid = self.h.fake.next_update_id()
         return await self._deliver(message_update(uid, self.user_id, chat_id=self.chat_id, **content))
@@ -132,11 +143,17 @@ class TelegramResident:
             for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", []):
                 for button in row:
                     if title_part in button["text"]:
-                        message = {"message_id": 1, "date": 0, "chat": {"id": self.chat_id, "type": "private"},
-                                   "text": call.params.get("text", ""), "reply_markup": call.params["reply_markup"]}
+                        message = {
+                            "message_id": 1,
+                            "date": 0,
+                            "chat": {"id": self.chat_id, "type": "private"},
+                            "text": call.params.get("text", ""),
+                            "reply_markup": call.params["reply_markup"],
+                        }
                         uid = self.h.fake.next_update_id()
-                        return await self._deliver(callback_update(uid, self.user_id, button["callback_data"],
-                                                                   message))
+                        return await self._deliver(
+                            callback_update(uid, self.user_id, button["callback_data"], message)
+                        )
         raise AssertionError(f"no button with {title_part!r} in {self.buttons}")
 
     async def _deliver(self, update: dict[str, Any]) -> list[Call]:
@@ -147,6 +164,16 @@ class TelegramResident:
         self.last = self.h.fake.sent(self.chat_id)[before:]
         return self.last
 
+    def pushed(self, before: int) -> list[Call]:
+        """Messages pushed to this chat (by the outbox sender) since `before` messages; they become `last`."""
+        self.last = self.h.fake.sent(self.chat_id)[before:]
+        return self.last
+
+    @property
+    def received(self) -> int:
+        """How many messages this chat has received so far."""
+        return len(self.h.fake.sent(self.chat_id))
+
     @property
     def text(self) -> str:
         """The texts of the last replies, joined."""
@@ -155,8 +182,12 @@ class TelegramResident:
     @property
     def buttons(self) -> list[str]:
         """Titles of the inline buttons of the last replies."""
-        return [b["text"] for c in self.last for row in (c.params.get("reply_markup") or {}).get("inline_keyboard", [])
-                for b in row]
+        return [
+            b["text"]
+            for c in self.last
+            for row in (c.params.get("reply_markup") or {}).get("inline_keyboard", [])
+            for b in row
+        ]
 
     @property
     def keyboard(self) -> list[list[str]]:
@@ -168,7 +199,9 @@ class TelegramResident:
         return []
 
 
-async def start_harness(settings: Settings, fake: FakeBotApi, nlu: Any, retriever: Any) -> tuple[Harness, Any]:
+async def start_harness(
+    settings: Settings, fake: FakeBotApi, nlu: Any, retriever: Any
+) -> tuple[Harness, Any]:
     """Build the runtime and run the bot by long polling against the fake."""
     from bot.bootstrap import build_runtime
     from bot.channels.telegram.application import TelegramService
@@ -190,7 +223,9 @@ async def plumbing(plumbing_settings: Settings, fake_api: FakeBotApi) -> AsyncIt
 
 
 @pytest.fixture
-async def telegram(settings: Settings, fake_api: FakeBotApi, nlu: Any, retriever: Any) -> AsyncIterator[Harness]:
+async def telegram(
+    settings: Settings, fake_api: FakeBotApi, nlu: Any, retriever: Any
+) -> AsyncIterator[Harness]:
     """The bot on the real NLU and retriever."""
     harness, runtime = await start_harness(telegram_settings(settings, fake_api), fake_api, nlu, retriever)
     yield harness

@@ -24,8 +24,15 @@ from tests.conftest import LiveServer
 BOT_ID = 7000001
 BOT_USERNAME = "linli_test_bot"
 TOKEN = "7000001:TEST-token"
-BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "邻里", "username": BOT_USERNAME,
-            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT_USER = {
+    "id": BOT_ID,
+    "is_bot": True,
+    "first_name": "邻里",
+    "username": BOT_USERNAME,
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 _JSON_PARAMS = {"reply_markup", "allowed_updates", "entities", "link_preview_options", "reply_parameters"}
 
 
@@ -86,11 +93,13 @@ class FakeBotApi:
 
     def app(self) -> Starlette:
         """The ASGI app serving the Bot API, file downloads and a speech-to-text stand-in."""
-        return Starlette(routes=[
-            Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
-            Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
-            Route("/stt", self._stt, methods=["POST"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+                Route("/stt", self._stt, methods=["POST"]),
+            ]
+        )
 
     async def _params(self, request: Request) -> dict[str, Any]:
         if request.headers.get("content-type", "").startswith("application/json"):
@@ -106,7 +115,9 @@ class FakeBotApi:
 
     async def _api(self, request: Request) -> Response:
         if request.path_params["token"] != TOKEN:
-            return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401
+            )
         method = request.path_params["method"]
         params = await self._params(request)
         if method == "getUpdates":
@@ -114,10 +125,16 @@ class FakeBotApi:
         with self._lock:
             self.calls.append(Call(method, params))
             chat = int(params["chat_id"]) if "chat_id" in params else None
-            failure = self.failures.get(chat, []).pop(0) if chat in self.failures and self.failures[chat] else None
+            failure = (
+                self.failures.get(chat, []).pop(0) if chat in self.failures and self.failures[chat] else None
+            )
         if failure is not None and method.startswith(("send", "edit")):
             code, retry_after = failure
-            body: dict[str, Any] = {"ok": False, "error_code": code, "description": _DESCRIPTIONS.get(code, "Error")}
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": code,
+                "description": _DESCRIPTIONS.get(code, "Error"),
+            }
             if retry_after is not None:
                 body["parameters"] = {"retry_after": retry_after}
             return JSONResponse(body, status_code=code)
@@ -127,15 +144,23 @@ class FakeBotApi:
         if method == "getMe":
             return BOT_USER
         if method in ("sendMessage", "editMessageText"):
-            message = {"message_id": int(params.get("message_id") or next(self._message_ids)),
-                       "date": int(time.time()), "chat": {"id": int(params["chat_id"]), "type": "private"},
-                       "from": BOT_USER, "text": params.get("text", "")}
+            message = {
+                "message_id": int(params.get("message_id") or next(self._message_ids)),
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
             if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
                 message["reply_markup"] = params["reply_markup"]
             return message
         if method == "getFile":
-            return {"file_id": params["file_id"], "file_unique_id": f"u{params['file_id']}",
-                    "file_size": len(self.files.get(params["file_id"], b"")), "file_path": params["file_id"]}
+            return {
+                "file_id": params["file_id"],
+                "file_unique_id": f"u{params['file_id']}",
+                "file_size": len(self.files.get(params["file_id"], b"")),
+                "file_path": params["file_id"],
+            }
         return True
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -151,7 +176,9 @@ class FakeBotApi:
             await asyncio.sleep(0.01)
 
     async def _file(self, request: Request) -> Response:
-        return Response(self.files.get(request.path_params["path"], b""), media_type="application/octet-stream")
+        return Response(
+            self.files.get(request.path_params["path"], b""), media_type="application/octet-stream"
+        )
 
     async def _stt(self, request: Request) -> Response:
         await request.body()
@@ -164,8 +191,12 @@ class FakeBotApi:
         return server
 
 
-_DESCRIPTIONS = {403: "Forbidden: bot was blocked by the user", 429: "Too Many Requests: retry after 1",
-                 400: "Bad Request: message is not modified", 502: "Bad Gateway"}
+_DESCRIPTIONS = {
+    403: "Forbidden: bot was blocked by the user",
+    429: "Too Many Requests: retry after 1",
+    400: "Bad Request: message is not modified",
+    502: "Bad Gateway",
+}
 
 
 def _ok(result: Any) -> JSONResponse:
@@ -180,13 +211,20 @@ def user(user_id: int, name: str = "王秀兰") -> dict[str, Any]:
     return {"id": user_id, "is_bot": False, "first_name": name, "language_code": "zh-hans"}
 
 
-def message_update(update_id: int, user_id: int, *, chat_id: int | None = None, chat_type: str = "private",
-                   **content: Any) -> dict[str, Any]:
+def message_update(
+    update_id: int, user_id: int, *, chat_id: int | None = None, chat_type: str = "private", **content: Any
+) -> dict[str, Any]:
     """A message update; `content` is text, location, photo, voice, sticker, caption, entities …"""
     chat = {"id": chat_id or user_id, "type": chat_type}
     if chat_type != "private":
         chat["title"] = "幸福里小区居民群"
-    message = {"message_id": update_id, "date": int(time.time()), "chat": chat, "from": user(user_id), **content}
+    message = {
+        "message_id": update_id,
+        "date": int(time.time()),
+        "chat": chat,
+        "from": user(user_id),
+        **content,
+    }
     if isinstance(content.get("text"), str) and content["text"].startswith("/"):
         command = content["text"].split()[0]
         message.setdefault("entities", [{"type": "bot_command", "offset": 0, "length": len(command)}])
@@ -195,6 +233,13 @@ def message_update(update_id: int, user_id: int, *, chat_id: int | None = None, 
 
 def callback_update(update_id: int, user_id: int, data: str, message: dict[str, Any]) -> dict[str, Any]:
     """A press on an inline button of a message the bot sent."""
-    return {"update_id": update_id, "callback_query": {
-        "id": str(update_id), "from": user(user_id), "chat_instance": f"ci{user_id}", "data": data,
-        "message": message}}
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": str(update_id),
+            "from": user(user_id),
+            "chat_instance": f"ci{user_id}",
+            "data": data,
+            "message": message,
+        },
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from tests.conftest import db_rows
@@ -91,7 +93,8 @@ def test_claim_then_close_with_outcome_hands_back_to_the_assistant(console: Cons
     assert any("结束人工服务" in m["text"] for m in _resident_messages(console, seeded.conversation_id, seeded.token))
     audit = db_rows(console.database_url, "SELECT action, detail FROM audit_log ORDER BY id")
     assert [a.action for a in audit] == ["login", "claim", "close"]
-    assert "已解答" in audit[-1].detail
+    detail = audit[-1].detail
+    assert (json.loads(detail) if isinstance(detail, str) else detail)["outcome"].startswith("已解答")
 
 
 def test_release_hands_back_without_outcome(console: ConsoleServer) -> None:

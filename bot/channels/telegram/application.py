@@ -11,6 +11,11 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from bot.bootstrap import Runtime
+from bot.channels.sender import OutboxSender, RecipientGone
+from bot.channels.telegram.handlers import TelegramChannel
+from bot.dialogue.domain import Reply
+from bot.errors import BackendUnavailable, ConfigurationError
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
@@ -24,12 +29,6 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import BaseRequest
-
-from bot.bootstrap import Runtime
-from bot.channels.sender import OutboxSender, RecipientGone
-from bot.channels.telegram.handlers import TelegramChannel
-from bot.dialogue.domain import Reply
-from bot.errors import BackendUnavailable, ConfigurationError
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -46,8 +45,12 @@ def build_application(
     settings = runtime.settings
     if settings.telegram_bot_token is None:
         raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set")
-    builder = (ApplicationBuilder().token(settings.telegram_bot_token.get_secret_value())
-               .base_url(settings.telegram_api_base_url).base_file_url(settings.telegram_api_file_url))
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_file_url)
+    )
     if request is not None:
         builder = builder.request(request)
     if update_processor is not None:
@@ -58,19 +61,21 @@ def build_application(
     channel = TelegramChannel(runtime)
     app.bot_data["channel"] = channel
     app.add_handler(TypeHandler(Update, channel.gate), group=-1)
-    app.add_handlers([
-        CommandHandler("start", channel.on_start),
-        CommandHandler("help", channel.on_help),
-        CommandHandler("human", channel.on_human),
-        CommandHandler("elder", channel.on_elder),
-        CallbackQueryHandler(channel.on_callback),
-        MessageHandler(filters.LOCATION | filters.VENUE, channel.on_location),
-        MessageHandler(filters.PHOTO, channel.on_photo),
-        MessageHandler(filters.CONTACT, channel.on_contact),
-        MessageHandler(filters.VOICE | filters.AUDIO, channel.on_voice),
-        MessageHandler(filters.TEXT, channel.on_text),
-        MessageHandler(filters.ALL, channel.on_other),
-    ])
+    app.add_handlers(
+        [
+            CommandHandler("start", channel.on_start),
+            CommandHandler("help", channel.on_help),
+            CommandHandler("human", channel.on_human),
+            CommandHandler("elder", channel.on_elder),
+            CallbackQueryHandler(channel.on_callback),
+            MessageHandler(filters.LOCATION | filters.VENUE, channel.on_location),
+            MessageHandler(filters.PHOTO, channel.on_photo),
+            MessageHandler(filters.CONTACT, channel.on_contact),
+            MessageHandler(filters.VOICE | filters.AUDIO, channel.on_voice),
+            MessageHandler(filters.TEXT, channel.on_text),
+            MessageHandler(filters.ALL, channel.on_other),
+        ]
+    )
     app.add_error_handler(channel.on_error)
     return app
 
@@ -78,12 +83,20 @@ def build_application(
 class TelegramService:
     """The application plus the outbox sender, started and stopped together."""
 
-    def __init__(self, runtime: Runtime, *, polling: bool, request: BaseRequest | None = None,
-                 update_processor: BaseUpdateProcessor | None = None, sender_interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        polling: bool,
+        request: BaseRequest | None = None,
+        update_processor: BaseUpdateProcessor | None = None,
+        sender_interval: float = 2.0,
+    ) -> None:
         self.runtime = runtime
         self.polling = polling
-        self.application = build_application(runtime, polling=polling, request=request,
-                                             update_processor=update_processor)
+        self.application = build_application(
+            runtime, polling=polling, request=request, update_processor=update_processor
+        )
         self.channel: TelegramChannel = self.application.bot_data["channel"]
         self.sender = OutboxSender(runtime, self.push, interval=sender_interval)
         self._sender_task: asyncio.Task[None] | None = None
@@ -107,8 +120,11 @@ class TelegramService:
             await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0.0, timeout=10)
         elif settings.telegram_webhook_url:
             secret = settings.telegram_webhook_secret
-            await app.bot.set_webhook(settings.telegram_webhook_url, allowed_updates=ALLOWED_UPDATES,
-                                      secret_token=secret.get_secret_value() if secret else None)
+            await app.bot.set_webhook(
+                settings.telegram_webhook_url,
+                allowed_updates=ALLOWED_UPDATES,
+                secret_token=secret.get_secret_value() if secret else None,
+            )
             log.info("telegram webhook set to %s", settings.telegram_webhook_url)
         self._sender_task = asyncio.create_task(self.sender.run(), name="telegram-outbox")
 

@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot.backend.models import Conversation, Message
 from bot.backend.residents import find_identity
 from bot.channels.telegram.texts import text
 from bot.dialogue.domain import Button
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 MAX_CALLBACK_BYTES = 64
 HUMAN_PAYLOAD = "/request_human"
@@ -90,12 +90,22 @@ class ButtonMemory:
             identity = await find_identity(session, "telegram", sender)
             if identity is None:
                 return []
-            stmt = (select(Message.buttons).join(Conversation, Conversation.id == Message.conversation_id)
-                    .where(Conversation.identity_id == identity.id, Message.direction == "out")
-                    .order_by(Message.id.desc()).limit(limit))
+            stmt = (
+                select(Message.buttons)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Conversation.identity_id == identity.id, Message.direction == "out")
+                .order_by(Message.id.desc())
+                .limit(limit)
+            )
             rows = (await session.execute(stmt)).scalars()
-            out = [[Button(str(b["title"]), str(b["payload"])) for b in (row or [])
-                    if isinstance(b, dict) and "title" in b and "payload" in b] for row in rows]
+            out = [
+                [
+                    Button(str(b["title"]), str(b["payload"]))
+                    for b in (row or [])
+                    if isinstance(b, dict) and "title" in b and "payload" in b
+                ]
+                for row in rows
+            ]
             return [buttons for buttons in out if buttons]
 
     def _remember(self, store: OrderedDict[str, Any], key: str, value: Any) -> None:
@@ -118,7 +128,7 @@ def inline_keyboard(memory: ButtonMemory, buttons: Sequence[Button]) -> InlineKe
 
 
 def elderly_keyboard(buttons: Sequence[Button]) -> tuple[ReplyKeyboardMarkup, list[Button]]:
-    """A big reply keyboard (one or two buttons a row) that always ends with 转人工; also returns its buttons."""
+    """Big reply keyboard, one or two buttons a row, always ending with 转人工; also returns its buttons."""
     human = text("human_title")
     shown = [b for b in buttons if b.payload != HUMAN_PAYLOAD and b.title != human]
     shown.append(Button(human, HUMAN_PAYLOAD))

@@ -1,9 +1,9 @@
 """Calling the Bot API with the retries Telegram asks for, and noting residents who blocked the bot.
 
-    429 RetryAfter   wait as long as Telegram says (up to a cap), then try again
-    NetworkError     a dropped connection or time-out: back off exponentially and try again
-    BadRequest       our mistake (it subclasses NetworkError in python-telegram-bot): never retried
-    Forbidden        the resident blocked the bot: raised, the caller marks the identity inactive
+429 RetryAfter   wait as long as Telegram says (up to a cap), then try again
+NetworkError     a dropped connection or time-out: back off exponentially and try again
+BadRequest       our mistake (it subclasses NetworkError in python-telegram-bot): never retried
+Forbidden        the resident blocked the bot: raised, the caller marks the identity inactive
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot.backend.models import ChannelIdentity
+from telegram.error import BadRequest, NetworkError, RetryAfter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

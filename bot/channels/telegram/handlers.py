@@ -14,10 +14,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, Message, MessageEntity, ReplyKeyboardRemove, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.backend import residents
 from bot.bootstrap import Runtime
@@ -27,6 +23,10 @@ from bot.channels.telegram.ratelimit import FloodGuard, RecentIds
 from bot.channels.telegram.texts import text
 from bot.dialogue.domain import Reply
 from bot.dialogue.engine import InboundMessage
+from telegram import Bot, Message, MessageEntity, ReplyKeyboardRemove, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -38,7 +38,7 @@ _ORDER_NO = re.compile(r"GD\d{11}")
 
 
 def _chunks(body: str) -> list[str]:
-    return [body[i:i + MAX_TEXT] for i in range(0, len(body), MAX_TEXT)] or [""]
+    return [body[i : i + MAX_TEXT] for i in range(0, len(body), MAX_TEXT)] or [""]
 
 
 class TelegramChannel:
@@ -63,7 +63,11 @@ class TelegramChannel:
         if update.message is None and update.callback_query is None:
             raise ApplicationHandlerStop  # edits, channel posts, joins: nothing to answer
         message = update.message
-        if message is not None and message.chat.type != ChatType.PRIVATE and not _addressed(message, context.bot):
+        if (
+            message is not None
+            and message.chat.type != ChatType.PRIVATE
+            and not _addressed(message, context.bot)
+        ):
             raise ApplicationHandlerStop
         verdict = self.flood.check(str(update.effective_user.id))
         if verdict == "ok":
@@ -94,8 +98,12 @@ class TelegramChannel:
             identity.resident.elderly_mode = not identity.resident.elderly_mode
             on = identity.resident.elderly_mode
         self._elderly[sender] = on
-        await self._say(update, context, text("elder_on" if on else "elder_off"),
-                        markup=None if on else ReplyKeyboardRemove())
+        await self._say(
+            update,
+            context,
+            text("elder_on" if on else "elder_off"),
+            markup=None if on else ReplyKeyboardRemove(),
+        )
         await self.converse(update, context, "/greet")
 
     # --- content ----------------------------------------------------------------------------------
@@ -111,7 +119,7 @@ class TelegramChannel:
         await self.converse(update, context, body)
 
     async def on_callback(self, update: Update, context: Context) -> None:
-        """A pressed inline button: answer the query, mark the choice, send its payload as the next message."""
+        """A pressed inline button: answer it, mark the choice, send its payload as the next message."""
         query = update.callback_query
         assert query is not None
         try:
@@ -163,8 +171,9 @@ class TelegramChannel:
             tg_file = await with_retries(lambda: context.bot.get_file(audio.file_id))
             data = bytes(await tg_file.download_as_bytearray())
             async with httpx.AsyncClient(timeout=20) as client:
-                r = await client.post(url, content=data,
-                                      headers={"Content-Type": audio.mime_type or "audio/ogg"})
+                r = await client.post(
+                    url, content=data, headers={"Content-Type": audio.mime_type or "audio/ogg"}
+                )
                 r.raise_for_status()
                 heard = str(r.json().get("text") or "").strip()
         except (TelegramError, httpx.HTTPError, ValueError) as exc:
@@ -190,8 +199,9 @@ class TelegramChannel:
 
     # --- turns and replies ------------------------------------------------------------------------
 
-    async def converse(self, update: Update, context: Context, body: str,
-                       metadata: dict[str, Any] | None = None) -> None:
+    async def converse(
+        self, update: Update, context: Context, body: str, metadata: dict[str, Any] | None = None
+    ) -> None:
         """One turn through the engine, then the replies (not again for a redelivered update)."""
         user, chat = update.effective_user, update.effective_chat
         assert user is not None
@@ -201,9 +211,16 @@ class TelegramChannel:
         photos = self._pending_photos(sender)
         if photos:
             meta["photos"] = photos
-        result = await self.runtime.dialogue.handle(InboundMessage(
-            sender=sender, text=body, channel=CHANNEL, message_id=str(update.update_id), chat_id=str(chat_id),
-            metadata=meta))
+        result = await self.runtime.dialogue.handle(
+            InboundMessage(
+                sender=sender,
+                text=body,
+                channel=CHANNEL,
+                message_id=str(update.update_id),
+                chat_id=str(chat_id),
+                metadata=meta,
+            )
+        )
         if result.duplicate:
             return
         if any(_ORDER_NO.search(r.text) for r in result.replies):
@@ -224,8 +241,8 @@ class TelegramChannel:
                 await self._send(bot, chat_id, reply.text, markup if i == len(replies) - 1 else None)
             return
         for reply in replies:
-            markup = inline_keyboard(self.buttons, reply.buttons) if reply.buttons else None
-            await self._send(bot, chat_id, reply.text, markup)
+            inline = inline_keyboard(self.buttons, reply.buttons) if reply.buttons else None
+            await self._send(bot, chat_id, reply.text, inline)
 
     async def is_elderly(self, sender: str) -> bool:
         """Whether the resident chose big buttons (cached; the database is the truth)."""
@@ -238,8 +255,10 @@ class TelegramChannel:
     async def _send(self, bot: Bot, chat_id: int | str, body: str, markup: Any) -> None:
         parts = _chunks(body or text("choose"))
         for i, part in enumerate(parts):
-            last_markup = markup if i == len(parts) - 1 else None
-            await with_retries(lambda p=part, m=last_markup: bot.send_message(chat_id, p, reply_markup=m))
+            await self._send_part(bot, chat_id, part, markup if i == len(parts) - 1 else None)
+
+    async def _send_part(self, bot: Bot, chat_id: int | str, part: str, markup: Any) -> None:
+        await with_retries(lambda: bot.send_message(chat_id, part, reply_markup=markup))
 
     async def _say(self, update: Update, context: Context, body: str, markup: Any = None) -> None:
         user, chat = update.effective_user, update.effective_chat
@@ -256,12 +275,15 @@ class TelegramChannel:
         """Replace the pressed keyboard by the chosen title, so one choice cannot be sent twice."""
         if not isinstance(message, Message) or not message.text or message.reply_markup is None:
             return
-        titles = [b.text for row in message.reply_markup.inline_keyboard for b in row if b.callback_data == data]
+        titles = [
+            b.text for row in message.reply_markup.inline_keyboard for b in row if b.callback_data == data
+        ]
         if not titles:
             return
         try:
-            await with_retries(lambda: message.edit_text(
-                f"{message.text}\n\n{text('button_chosen', title=titles[0])}"))
+            await with_retries(
+                lambda: message.edit_text(f"{message.text}\n\n{text('button_chosen', title=titles[0])}")
+            )
         except BadRequest:
             log.info("could not mark the chosen button on message %s", message.message_id)
 
@@ -274,8 +296,9 @@ class TelegramChannel:
         code = self.settings.default_community
         known = self.runtime.services.communities.get(code)
         community = await residents.ensure_community(session, code, known.name if known else code)
-        return await residents.ensure_identity(session, CHANNEL, str(user.id), community,
-                                               str(chat.id) if chat is not None else None)
+        return await residents.ensure_identity(
+            session, CHANNEL, str(user.id), community, str(chat.id) if chat is not None else None
+        )
 
     def _add_photo(self, sender: str, file_id: str) -> None:
         photos = self._pending_photos(sender)
@@ -296,11 +319,15 @@ def _addressed(message: Message, bot: Bot) -> bool:
         return True
     if message.text and message.text.startswith("/"):
         return True
-    mentions = {**message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]),
-                **message.parse_caption_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])}
+    mentions = {
+        **message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]),
+        **message.parse_caption_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]),
+    }
     username = (bot.username or "").lower()
-    return any((e.user is not None and e.user.id == bot.id) or (username and t.lower() == f"@{username}")
-               for e, t in mentions.items())
+    return any(
+        (e.user is not None and e.user.id == bot.id) or (username and t.lower() == f"@{username}")
+        for e, t in mentions.items()
+    )
 
 
 def _strip_mention(body: str, bot: Bot) -> str:

@@ -15,7 +15,7 @@ Verdict = Literal["ok", "warn", "drop"]
 
 
 class FloodGuard:
-    """Allows `limit` messages per `window` seconds per sender; the first one over is warned, the rest dropped."""
+    """`limit` messages per `window` seconds per sender; the first one over is warned, the rest dropped."""
 
     def __init__(self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit

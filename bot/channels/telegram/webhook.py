@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from telegram import Update
 
 from bot.bootstrap import Runtime
 from bot.channels.telegram.application import TelegramService
+from telegram import Update
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -32,7 +32,9 @@ def install(app: FastAPI, runtime: Runtime) -> TelegramService:
         given = request.headers.get(SECRET_HEADER)
         if given is None:
             return Response(status_code=401)
-        if expected is None or not secrets.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        if expected is None or not secrets.compare_digest(
+            given.encode(), expected.get_secret_value().encode()
+        ):
             return Response(status_code=403)
         try:
             data = await request.json()

@@ -1,4 +1,5 @@
-"""All entity rules together: run them on normalised text, settle overlaps, map spans to the original."""
+"""All entity rules together: propose candidates, keep those the span filter accepts, settle overlaps,
+and map spans back to the original message."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.nlu.entities.dates import find_dates
 from bot.nlu.entities.places import NameFinder, PlaceFinder
 from bot.nlu.entities.quantities import find_ages, find_counts, find_ratings
 from bot.nlu.entities.service import ServiceMatcher
+from bot.nlu.entities.span_filter import SpanFilter
 from bot.nlu.entities.times import find_times
 from bot.nlu.mapped_text import MappedText
 from bot.nlu.types import EntityDict
@@ -18,10 +20,10 @@ from bot.nlu.types import EntityDict
 # Between two finds of the same length, the earlier kind here wins (活动室 is a service before a place).
 PRIORITY = ("ticket_id", "phone", "service", "date", "time", "age", "count", "rating", "person_name", "location")
 # A date and a time may share a span: 今晚 is both today and the evening.
-_MAY_SHARE = {frozenset({"date", "time"})}
+_MAY_SHARE = frozenset({"date", "time"})
 
 
-def _resolve(found: Iterable[Found]) -> list[Found]:
+def resolve(found: Iterable[Found]) -> list[Found]:
     """Keep the longest finds; among equals, the kind listed first in PRIORITY."""
     ranked = sorted(set(found), key=lambda f: (-f.length, PRIORITY.index(f.entity), f.start, str(f.value)))
     kept: list[Found] = []
@@ -30,7 +32,7 @@ def _resolve(found: Iterable[Found]) -> list[Found]:
         for k in kept:
             if f.start < k.end and k.start < f.end:
                 same_span = (f.start, f.end) == (k.start, k.end)
-                if not (same_span and frozenset({f.entity, k.entity}) in _MAY_SHARE and f.entity != k.entity):
+                if not (same_span and f.entity != k.entity and {f.entity, k.entity} <= _MAY_SHARE):
                     clash = True
                     break
         if not clash:
@@ -38,16 +40,27 @@ def _resolve(found: Iterable[Found]) -> list[Found]:
     return sorted(kept, key=lambda f: (f.start, PRIORITY.index(f.entity)))
 
 
-class EntityExtractor:
-    """Finds every entity kind; built once from the service patterns and places learnt at training."""
+def gaps_of(mt: MappedText) -> frozenset[int]:
+    """Positions of the normalised text where something (punctuation, a filler) was removed before."""
+    return frozenset(i for i in range(1, len(mt.text)) if mt.starts[i] > mt.ends[i - 1])
 
-    def __init__(self, service_patterns: Mapping[str, str], extra_places: Iterable[str] = ()) -> None:
+
+class EntityExtractor:
+    """Finds every entity kind; built once from what training learnt (service forms, places, filter)."""
+
+    def __init__(
+        self,
+        service_patterns: Mapping[str, str],
+        extra_places: Iterable[str] = (),
+        span_filter: SpanFilter | None = None,
+    ) -> None:
         self.services = ServiceMatcher(service_patterns)
         self.places = PlaceFinder(extra_places)
         self.names = NameFinder()
+        self.filter = span_filter or SpanFilter({}, [])
 
-    def find(self, text: str, now: dt.datetime) -> list[Found]:
-        """Entities of normalised text, overlaps settled, offsets still in the normalised text."""
+    def candidates(self, text: str, now: dt.datetime, gaps: frozenset[int] = frozenset()) -> list[Found]:
+        """Every candidate entity of normalised text, overlapping ones included."""
         found: list[Found] = []
         found += self.services.find(text)
         found += find_tickets(text)
@@ -57,14 +70,19 @@ class EntityExtractor:
         found += find_ages(text)
         found += find_counts(text)
         found += find_ratings(text)
-        found += self.places.find(text)
+        found += self.places.find(text, gaps)
         found += self.names.find(text)
-        return _resolve(found)
+        return sorted(set(found), key=lambda f: (f.start, f.end, f.entity, str(f.value)))
+
+    def find(self, mt: MappedText, now: dt.datetime) -> list[Found]:
+        """Entities of normalised text, filtered and without overlaps, offsets still normalised."""
+        cands = self.candidates(mt.text, now, gaps_of(mt))
+        return resolve(self.filter.keep(cands, mt.text))
 
     def extract(self, mt: MappedText, now: dt.datetime) -> list[EntityDict]:
         """Entities in Rasa's shape, with start/end/text referring to the original message."""
         out: list[EntityDict] = []
-        for f in self.find(mt.text, now):
+        for f in self.find(mt, now):
             start, end = mt.span(f.start, f.end)
             out.append(
                 EntityDict(

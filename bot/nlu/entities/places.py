@@ -19,10 +19,13 @@ _BUILDING = (
     rf"(?:{_N}(?:室|号房|户)|(?<=单元){_N}|(?<=栋|幢){_N}(?!号)|(?<=号楼){_N}(?!号|楼|单元))?"
 )
 _BUILDING_RE = re.compile(_BUILDING)
-_STREET_RE = re.compile(r"(?:路|街|大街|巷|弄|大道|胡同|里)\d{1,5}号(?:院|楼)?")
-_NAMED_PLACE_RE = re.compile(r"[\u4e00-\u9fff]{1,6}(?:小区|花园|家园|公寓|新村|苑|村|社区)")
+_FLOOR_ONLY = re.compile(r"\d+(?:楼|层)")
+_ROOM_AFTER_RE = re.compile(r"(?:楼上|楼下|隔壁|对门|房号|门牌号?|房间号?|住在?)(\d{3,4})(?![\d号楼栋单])")
+_STREET_RE = re.compile(r"(?:路|街|大街|巷|弄|大道|胡同)\d{1,5}号(?:院|楼)?")
+_SUFFIX = r"(?:小区|花园|家园|公寓|新村|苑|村)"
+_NAMED_PLACE_RE = re.compile(rf"{_SUFFIX}(?:\d{{1,2}}(?:组|队))?")
 # What stops a place name growing leftwards: verbs and particles that precede an address.
-_STOP = set("我你他她在住到去是的家了和跟从往把给找要想就也都说问这那个有门口请帮")
+_STOP = set("我你他她在住到去是的家了和跟从往把给找要想就也都说问这那个有门口请帮们本外俺咱农全各该邻隔村址")
 
 
 @lru_cache(maxsize=1)
@@ -33,15 +36,18 @@ def entity_words() -> dict[str, object]:
     return raw
 
 
-def _grow_left(text: str, start: int, limit: int = 6) -> int:
+def _grow_left(text: str, start: int, gaps: frozenset[int], limit: int = 4) -> int:
+    """How far a place name reaches left of `start`: Chinese characters, not across punctuation."""
     k = start
-    while k > 0 and start - k < limit and "\u4e00" <= text[k - 1] <= "\u9fff" and text[k - 1] not in _STOP:
+    while k > 0 and start - k < limit and k not in gaps and "\u4e00" <= text[k - 1] <= "\u9fff" \
+            and text[k - 1] not in _STOP:
         k -= 1
     return k
 
 
 class PlaceFinder:
-    """Finds locations with patterns and a gazetteer (built-in places plus those seen in training data)."""
+    """Proposes locations: building/unit/room patterns, streets, named estates and villages, and a
+    gazetteer (built-in places plus those annotated in the training data)."""
 
     def __init__(self, extra_places: Iterable[str] = ()) -> None:
         words = entity_words()
@@ -50,31 +56,31 @@ class PlaceFinder:
             re.compile("|".join(re.escape(p) for p in sorted(places, key=len, reverse=True))) if places else None
         )
 
-    def find(self, text: str) -> list[Found]:
-        """Every location in normalised text; adjacent parts (小区 + 楼 + 室) are joined into one."""
-        spans: list[tuple[int, int]] = []
+    def find(self, text: str, gaps: frozenset[int] = frozenset()) -> list[Found]:
+        """Location candidates in normalised text; they may overlap (the span filter chooses)."""
+        out: list[Found] = []
+        buildings = []
         for m in _BUILDING_RE.finditer(text):
-            if m.end() > m.start() and not m.group(0).isdigit():
-                spans.append((m.start(), m.end()))
+            if m.end() > m.start() and not m.group(0).isdigit() and not _FLOOR_ONLY.fullmatch(m.group(0)):
+                buildings.append((m.start(), m.end()))
+        out += [Found("location", s, e, text[s:e]) for s, e in buildings]
+        for m in _ROOM_AFTER_RE.finditer(text):
+            out.append(Found("location", m.start(1), m.end(1), m.group(1)))
         for m in _STREET_RE.finditer(text):
-            spans.append((_grow_left(text, m.start()), m.end()))
+            s = _grow_left(text, m.start(), gaps)
+            if s < m.start():
+                out.append(Found("location", s, m.end(), text[s : m.end()]))
         for m in _NAMED_PLACE_RE.finditer(text):
-            core = m.end() - len(re.search(r"(?:小区|花园|家园|公寓|新村|苑|村|社区)$", m.group(0)).group(0))  # type: ignore[union-attr]
-            spans.append((_grow_left(text, core), m.end()))
+            s = _grow_left(text, m.start(), gaps)
+            if m.start() - s >= 2:
+                out.append(Found("location", s, m.end(), text[s : m.end()]))
+                # An estate followed by its building: 幸福里小区6号楼302 is one location.
+                for bs, be in buildings:
+                    if bs == m.end() and bs not in gaps:
+                        out.append(Found("location", s, be, text[s:be]))
         if self._places_re:
-            spans.extend((m.start(), m.end()) for m in self._places_re.finditer(text))
-        return [Found("location", s, e, text[s:e]) for s, e in _join(spans, text)]
-
-
-def _join(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    """Merge overlapping or touching spans (幸福里小区 + 6号楼302 → one location)."""
-    out: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
-    return [(s, e) for s, e in out if e - s >= 2 and text[s:e] not in ("社区", "小区", "村")]
+            out += [Found("location", m.start(), m.end(), m.group(0)) for m in self._places_re.finditer(text)]
+        return out
 
 
 class NameFinder:

@@ -1,8 +1,10 @@
-"""Service mentions → catalog ids, with a spaCy `zh` pipeline and an EntityRuler.
+"""Service mentions → catalog ids, with a spaCy `zh` pipeline and a rule-based span ruler.
 
-The pipeline uses spaCy's character segmenter rather than jieba: a service name then matches wherever
-its characters occur, whatever jieba would have made of the words around it, and making a doc costs
-~30 µs instead of ~150 µs with jieba (measured on 20-character messages).
+The ruler is spaCy's SpanRuler, the component EntityRuler is built on, writing to `doc.spans` rather
+than `doc.ents`: it keeps overlapping matches (办社保卡 and 社保卡), and the span filter learnt from the
+annotations chooses between them. The pipeline uses spaCy's character segmenter rather than jieba: a
+service name then matches wherever its characters occur, whatever jieba would have made of the words
+around it, and it is faster (see `bench/nlu_bench.py --segmenters`).
 """
 
 from __future__ import annotations
@@ -38,13 +40,21 @@ def import_spacy() -> ModuleType:
         return spacy
 
 
-class ServiceMatcher:
-    """Finds service mentions in normalised text and reports them with their catalog id."""
+SPANS_KEY = "service"
 
-    def __init__(self, patterns: Mapping[str, str]) -> None:
-        spacy = import_spacy()
-        self._nlp: Any = spacy.blank("zh")
-        ruler = self._nlp.add_pipe("entity_ruler")
+
+def blank_pipeline(segmenter: str = "char") -> Any:
+    """A blank spaCy Chinese pipeline with the given segmenter (`char` or `jieba`)."""
+    spacy = import_spacy()
+    return spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": segmenter}}})
+
+
+class ServiceMatcher:
+    """Finds every service mention in normalised text (overlaps included) with its catalog id."""
+
+    def __init__(self, patterns: Mapping[str, str], segmenter: str = "char") -> None:
+        self._nlp: Any = blank_pipeline(segmenter)
+        ruler = self._nlp.add_pipe("span_ruler", config={"spans_key": SPANS_KEY})
         ruler.add_patterns(
             [{"label": "service", "pattern": surface, "id": sid} for surface, sid in sorted(patterns.items())]
         )
@@ -52,9 +62,9 @@ class ServiceMatcher:
         self._lock = threading.Lock()
 
     def find(self, text: str) -> list[Found]:
-        """Every service mention, the longest one where mentions overlap."""
+        """Every service mention, overlapping ones included."""
         if not text:
             return []
         with self._lock:
             doc = self._nlp(text)
-            return [Found("service", e.start_char, e.end_char, e.ent_id_, "EntityRuler") for e in doc.ents]
+            return [Found("service", s.start_char, s.end_char, s.id_, "SpanRuler") for s in doc.spans[SPANS_KEY]]

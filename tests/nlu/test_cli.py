@@ -1,0 +1,77 @@
+"""The NLU commands: train, parse, nlu lookups, evaluate nlu (`--json` prints one JSON object)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import bot.cli.nlu  # noqa: F401 - registers the commands on the groups
+from bot.cli.base import cli
+from bot.nlu.training import TrainReport
+
+
+@pytest.fixture
+def env(tmp_path: Path, nlu_data_dir: Path, catalog_dir: Path) -> dict[str, str]:
+    return {
+        "MODEL_DIR": str(tmp_path / "models"),
+        "NLU_DATA": str(nlu_data_dir),
+        "CATALOG_DIR": str(catalog_dir),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def test_evaluate_json_is_one_object(trained: TrainReport, nlu_data_dir: Path, env: dict[str, str]) -> None:
+    result = CliRunner().invoke(
+        cli, ["evaluate", "nlu", "--data", str(nlu_data_dir / "nlu"), "--model", str(trained.out_dir), "--json"],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report) >= {"intent", "entities"}
+    assert 0.0 <= report["intent"]["accuracy"] <= 1.0
+    assert "macro_f1" in report["intent"] and "f1" in report["entities"]
+    assert report["by_style"]["stt"]["n"] > 0
+
+
+def test_evaluate_report_writes_png(trained: TrainReport, nlu_data_dir: Path, env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        cli, ["evaluate", "nlu", "--data", str(nlu_data_dir / "nlu"), "--model", str(trained.out_dir),
+              "--report", str(out)], env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "intent_confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "intent accuracy" in result.output
+
+
+def test_evaluate_cross_validation(nlu_data_dir: Path, env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["evaluate", "nlu", "--data", str(nlu_data_dir), "--cv", "2", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["mode"].startswith("cross-validation")
+
+
+def test_train_then_parse(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    trained = runner.invoke(cli, ["train"], env=env)
+    assert trained.exit_code == 0, trained.output
+    assert " s " in trained.output or " s →" in trained.output
+    parsed = runner.invoke(cli, ["parse", "我想预约明天的助浴", "--now", "2024-05-15T10:00"], env=env)
+    assert parsed.exit_code == 0, parsed.output
+    result = json.loads(parsed.stdout)
+    assert result["intent"]["name"] == "book_service"
+    assert "助浴" in parsed.stdout  # ensure_ascii=False
+    assert {"entity": "date", "value": "2024-05-16"}.items() <= result["entities"][0].items()
+
+
+def test_lookups_regenerates_service_table(tmp_path: Path, env: dict[str, str]) -> None:
+    env = {**env, "NLU_DATA": str(tmp_path / "nlu_data")}
+    result = CliRunner().invoke(cli, ["nlu", "lookups"], env=env)
+    assert result.exit_code == 0, result.output
+    written = yaml.safe_load((tmp_path / "nlu_data" / "lookups" / "service.yml").read_text(encoding="utf-8"))
+    items = [line[2:] for line in written["nlu"][0]["examples"].splitlines()]
+    assert written["nlu"][0]["lookup"] == "service"
+    assert "高龄津贴申领" in items and "上门洗澡" in items and len(items) == len(set(items))

@@ -1,0 +1,72 @@
+"""Each entity kind, through the full parse: values normalised, offsets into the original text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.nlu.engine import EmbeddedNlu
+
+
+def ents(nlu: EmbeddedNlu, text: str, now: dt.datetime) -> dict[str, list[tuple[str, object]]]:
+    out: dict[str, list[tuple[str, object]]] = {}
+    for e in nlu.parse(text, now=now)["entities"]:
+        assert text[e["start"] : e["end"]] == e["text"]
+        out.setdefault(e["entity"], []).append((e["text"], e["value"]))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("我想问一下高龄津贴怎么申请", "service", [("高龄津贴", "elderly-allowance")]),
+        ("我想问一下高龄经贴怎么申请", "service", [("高龄经贴", "elderly-allowance")]),
+        ("上门洗澡怎么约", "service", [("上门洗澡", "bathing-assistance")]),
+        ("我叫王秀兰，电话幺三八 一二三四 五六七八", "phone", [("幺三八 一二三四 五六七八", "13812345678")]),
+        ("手机138-1234-5678", "phone", [("138-1234-5678", "13812345678")]),
+        ("座机0571-88880000", "phone", [("0571-88880000", "057188880000")]),
+        ("我的工单gd20240515001到哪了", "ticket_id", [("gd20240515001", "GD20240515001")]),
+        ("预约号YY 2024 0516 002", "ticket_id", [("YY 2024 0516 002", "YY20240516002")]),
+        ("我今年八十二岁", "age", [("八十二岁", 82)]),
+        ("老人82岁了", "age", [("82岁", 82)]),
+        ("我妈八十多岁了", "age", [("八十多岁", 80)]),
+        ("我们两个人", "count", [("两个人", 2)]),
+        ("来3位", "count", [("3位", 3)]),
+        ("我们俩人去", "count", [("俩人", 2)]),
+        ("非常满意", "rating", [("非常满意", 5)]),
+        ("基本满意吧", "rating", [("基本满意", 3)]),
+        ("非常不满意", "rating", [("非常不满意", 1)]),
+        ("差评", "rating", [("差评", 1)]),
+        ("打3分", "rating", [("打3分", 3)]),
+        ("五星", "rating", [("五星", 5)]),
+        ("地址是3号楼2单元501", "location", [("3号楼2单元501", "3号楼2单元501")]),
+        ("我住幸福路88号", "location", [("幸福路88号", "幸福路88号")]),
+        ("在小区东门等", "location", [("小区东门", "小区东门")]),
+        ("车停在地下车库", "location", [("地下车库", "地下车库")]),
+        ("张阿姨让我来问", "person_name", [("张阿姨", "张阿姨")]),
+        ("找王大爷", "person_name", [("王大爷", "王大爷")]),
+        ("李师傅什么时候来", "person_name", [("李师傅", "李师傅")]),
+        ("我叫王秀兰", "person_name", [("王秀兰", "王秀兰")]),
+        ("我姓王", "person_name", [("王", "王")]),
+    ],
+)
+def test_entity_kinds(nlu: EmbeddedNlu, now: dt.datetime, text: str, kind: str, expected: list) -> None:
+    assert ents(nlu, text, now).get(kind) == expected
+
+
+def test_dates_and_times_in_a_booking(nlu: EmbeddedNlu, now: dt.datetime) -> None:
+    found = ents(nlu, "嗯那个我想预约下周三下午两点的助浴", now)
+    assert found["date"] == [("下周三", "2024-05-22")]
+    assert found["time"] == [("下午两点", "14:00")]
+    assert found["service"] == [("助浴", "bathing-assistance")]
+
+
+def test_entity_dict_shape(nlu: EmbeddedNlu, now: dt.datetime) -> None:
+    e = nlu.parse("明天", now=now)["entities"][0]
+    assert set(e) >= {"entity", "value", "start", "end", "extractor", "text"}
+
+
+@pytest.mark.parametrize("text", ["我想查一下", "小时候的事", "老师好", "有一点不舒服"])
+def test_no_spurious_entities(nlu: EmbeddedNlu, now: dt.datetime, text: str) -> None:
+    assert ents(nlu, text, now) == {}
