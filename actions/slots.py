@@ -12,7 +12,7 @@ from actions.common import Context, format_clock
 from actions.runtime import ActionServices
 from bot.backend.bookings import SlotSchedule, free_slots
 from bot.backend.models import Slot
-from knowledge.schema import Service
+from knowledge.schema import CommunitySettings, Service
 
 MAX_DAYS_AHEAD = 30
 PERIODS = {
@@ -26,16 +26,16 @@ PERIODS = {
 MAX_SLOT_BUTTONS = 8
 
 
-def schedule_for(service: Service, ctx: Context) -> SlotSchedule:
+def schedule_for(service: Service, community: CommunitySettings) -> SlotSchedule:
     """The service's slot schedule in this community: its own hours, or the community's."""
     b = service.booking
     assert b is not None, "only bookable services have a schedule"
     return SlotSchedule(
-        hours=b.hours or ctx.community.opening_hours,
+        hours=b.hours or community.opening_hours,
         slot_minutes=b.slot_minutes,
         capacity=b.capacity,
         weekdays=list(b.weekdays),
-        timezone=ctx.community.timezone,
+        timezone=community.timezone,
     )
 
 
@@ -62,7 +62,7 @@ async def open_slots(
     session: AsyncSession, services: ActionServices, ctx: Context, service: Service, day: dt.date, people: int = 1
 ) -> list[Slot]:
     """Free slots of the day with room for `people`."""
-    return await free_slots(session, ctx.community_id, service.id, day, schedule_for(service, ctx),
+    return await free_slots(session, ctx.community_id, service.id, day, schedule_for(service, ctx.community),
                             people=people, now=services.clock())
 
 

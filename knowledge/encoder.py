@@ -39,7 +39,6 @@ DEFAULT_DIM = 256
 UNK = "[UNK]"
 _BATCH_SIZE = 256
 _LEARNING_RATE = 0.05
-_OPTIMIZER = "sparse_adam"
 # Words longer than this are left to their parts, so a long name and a short mention share tokens.
 _MAX_WORD_CHARS = 4
 _MIN_WORD_COUNT = 2
@@ -174,12 +173,7 @@ def train_encoder(
         model = SentenceTransformer(modules=[static], device="cpu")
         loss_fn = MultipleNegativesRankingLoss(model, scale=20.0)
         embedding = static.embedding
-        if _OPTIMIZER == "adagrad":
-            optimizer = torch.optim.Adagrad(list(embedding.parameters()), lr=_LEARNING_RATE)
-        elif _OPTIMIZER == "sgd":
-            optimizer = torch.optim.SGD(list(embedding.parameters()), lr=_LEARNING_RATE)
-        else:
-            optimizer = torch.optim.SparseAdam(list(embedding.parameters()), lr=_LEARNING_RATE)
+        optimizer = torch.optim.SparseAdam(list(embedding.parameters()), lr=_LEARNING_RATE)
         rng = random.Random(seed)
         model.train()
         texts = sorted({t for pair in augmented for t in pair})

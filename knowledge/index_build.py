@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-ENCODER_EPOCHS = 12
+ENCODER_EPOCHS = 4
 _KEEP_VERSIONS = 3
 # Written by sentence-transformers with library versions and dates; not part of the index's content.
 _UNHASHED = {"README.md"}

@@ -30,10 +30,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
 
     from bot.api.staff import router as staff_router
+    from bot.api.staff_bookings import router as staff_bookings_router
     from bot.channels.rest import router as rest_router
 
     app.include_router(rest_router)
     app.include_router(staff_router)
+    app.include_router(staff_bookings_router)
     _load_optional_components()
     for hook in _extra_routers:
         hook(app, runtime)

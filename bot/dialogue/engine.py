@@ -18,10 +18,11 @@ from typing import Any
 
 from rasa_sdk import Action
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.backend import residents
+from bot.backend.escalations import open_escalation
 from bot.backend.models import Conversation, Message, ProcessedInbound
 from bot.config import Settings
 from bot.dialogue.domain import Domain, Reply
@@ -29,6 +30,7 @@ from bot.dialogue.payload import parse_payload
 from bot.dialogue.policy import decide
 from bot.dialogue.text import clean
 from bot.dialogue.turn import Turn
+from bot.errors import InvalidInput
 from bot.nlu.types import NluParser, ParseResult
 from knowledge.schema import CommunitySettings
 
@@ -128,7 +130,12 @@ class DialogueEngine:
         elif cleaned.symbols_only:
             parse, special = _empty_parse(cleaned.text), "utter_symbols_only"
         else:
-            parse, special = self.parse(cleaned.text, now=local_now), None
+            try:
+                parse, special = self.parse(cleaned.text, now=local_now), None
+            except Exception:
+                # A broken NLU must not silence the resident: treat the message as not understood.
+                log.exception("NLU failed; answering with a clarifying fallback")
+                parse, special = _empty_parse(cleaned.text, "inform", 0.0), None
         async with self._lock(msg.channel, msg.sender):
             for attempt in range(3):
                 try:
@@ -138,7 +145,33 @@ class DialogueEngine:
                     if attempt == 2:
                         raise
                     log.info("retrying turn after a concurrent write")
+                except (InvalidInput, OperationalError):
+                    raise
+                except Exception:
+                    log.exception("turn failed; handing the conversation to staff")
+                    return await self._hand_over_after_error(msg, cleaned.text, parse)
         raise AssertionError("unreachable")
+
+    async def _hand_over_after_error(self, msg: InboundMessage, text: str, parse: ParseResult) -> TurnResult:
+        """Keep the message and give it to staff, so a bug never leaves a resident unanswered."""
+        reply = Reply("抱歉，系统出了点问题。您的消息已转给社区工作人员，他们会尽快回复您。")
+        async with self.sessionmaker() as session, session.begin():
+            community = await self._community(session, msg)
+            identity = await residents.ensure_identity(session, msg.channel, msg.sender, community, msg.chat_id)
+            conv, _ = await residents.ensure_conversation(session, identity, community)
+            session.add(Message(conversation_id=conv.id, direction="in", sender="resident", text=text,
+                                parse=dict(parse), intent=parse["intent"]["name"],
+                                confidence=float(parse["intent"]["confidence"])))
+            await open_escalation(session, conv, "error")
+            state = dict(conv.state or {})
+            state["handoff_notified"] = True
+            conv.state = state
+            session.add(Message(conversation_id=conv.id, direction="out", sender="bot", text=reply.text, buttons=[]))
+            result = TurnResult(conv.id, conv.token, [reply], handoff=True)
+            if msg.message_id:
+                session.add(ProcessedInbound(channel=msg.channel, message_id=msg.message_id,
+                                             conversation_id=conv.id, response=result.as_dict()))
+        return result
 
     async def _turn(
         self, msg: InboundMessage, text: str, truncated: bool, parse: ParseResult, special: str | None,
@@ -219,8 +252,6 @@ class DialogueEngine:
         if existing is not None:
             return existing
         if settings is None and code != self.settings.default_community:
-            from bot.errors import InvalidInput
-
             raise InvalidInput(f"unknown community {code!r}")
         return await residents.ensure_community(session, code, settings.name if settings else code)
 

@@ -21,6 +21,8 @@ ENTITY_TO_SLOT = {
 FREE_TEXT_SLOTS = {"description", "location", "name", "activity"}
 _DIGITS = re.compile(r"\d+")
 _NAME_PREFIX = re.compile(r"^(我叫|我姓|叫我|我是|姓)")
+# What a channel sends for a photo without a caption: never an answer to a form question.
+PLACEHOLDER_TEXTS = {"（照片）", "(照片)", "[图片]", "[照片]"}
 _TICKET = re.compile(r"(?i)\b((?:GD|YY)\d{11})\b")
 
 
@@ -34,6 +36,8 @@ def candidates_from(
         if (slot in wanted or slot == "slot_id") and slot not in out:
             out[slot] = e["value"]
     stripped = text.strip().strip("。.！!，,")
+    if stripped in PLACEHOLDER_TEXTS:
+        stripped = ""
     if requested in ("location", "description") and 0 < len(stripped) <= 60 and not stripped.startswith("/"):
         # The whole answer is the place or the problem: "5号楼2单元楼道" is more useful than the
         # entity "5号楼2单元" inside it.

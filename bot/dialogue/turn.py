@@ -76,6 +76,7 @@ class Turn:
         form = self.state.get("active_form")
         latest = dict(self.parse)
         latest["text"] = self.text
+        latest["metadata"] = dict(self.state.get("metadata") or {})
         return Tracker(
             sender_id=str(self.conversation.id),
             slots=slots,

@@ -107,11 +107,12 @@ def fit_entity_filter(
     samples = []
     for ex, mt in zip(examples, mapped, strict=True):
         gold = {(e.entity, e.start, e.end) for e in ex.entities}
-        cands = extractor.candidates(mt.text, now, gaps_of(mt))
+        gaps = gaps_of(mt)
+        cands = extractor.candidates(mt.text, now, gaps)
         counts = overlap_counts(cands)
         for f, ov in zip(cands, counts, strict=True):
             start, end = mt.span(f.start, f.end)
-            samples.append((span_features(f, mt.text, ov), (f.entity, start, end) in gold, f.entity))
+            samples.append((span_features(f, mt.text, ov, gaps), (f.entity, start, end) in gold, f.entity))
     return fit_span_filter(samples, seed=seed)
 
 

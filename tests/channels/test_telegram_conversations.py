@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
 from bot.backend.models import Conversation
 from bot.backend.outbox import notify
@@ -66,11 +65,6 @@ async def test_request_with_a_location(telegram: Harness) -> None:
     assert "39.904211,116.407395" in location
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Turn.tracker() leaves the message metadata out of latest_message, "
-    "so action_submit_request never sees the photo ids",
-)
 async def test_request_photo_is_attached_to_the_work_order(telegram: Harness) -> None:
     _, attachments = await _file_request_with_photo_and_location(telegram)
     assert "photo-big-1" in attachments

@@ -19,11 +19,12 @@ from bot.backend import residents
 from bot.bootstrap import Runtime
 from bot.channels.telegram.buttons import ButtonMemory, elderly_keyboard, inline_keyboard
 from bot.channels.telegram.delivery import mark_blocked, with_retries
+from bot.channels.telegram.groups import addressed, strip_mention
 from bot.channels.telegram.ratelimit import FloodGuard, RecentIds
 from bot.channels.telegram.texts import text
 from bot.dialogue.domain import Reply
 from bot.dialogue.engine import InboundMessage
-from telegram import Bot, Message, MessageEntity, ReplyKeyboardRemove, Update
+from telegram import Bot, Message, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -66,7 +67,7 @@ class TelegramChannel:
         if (
             message is not None
             and message.chat.type != ChatType.PRIVATE
-            and not _addressed(message, context.bot)
+            and not addressed(message, context.bot)
         ):
             raise ApplicationHandlerStop
         verdict = self.flood.check(str(update.effective_user.id))
@@ -112,7 +113,7 @@ class TelegramChannel:
         """Plain text (or a tapped reply-keyboard button) goes to the engine."""
         message = update.message
         assert message is not None and message.text is not None
-        body = _strip_mention(message.text, context.bot)
+        body = strip_mention(message.text, context.bot)
         sender = str(update.effective_user.id)  # type: ignore[union-attr]
         if await self.is_elderly(sender):
             body = await self.buttons.payload_for_title(sender, body) or body
@@ -149,7 +150,7 @@ class TelegramChannel:
         assert message is not None and message.photo
         file_id = message.photo[-1].file_id
         self._add_photo(str(update.effective_user.id), file_id)  # type: ignore[union-attr]
-        caption = _strip_mention(message.caption or "", context.bot) or text("photo_default")
+        caption = strip_mention(message.caption or "", context.bot) or text("photo_default")
         await self.converse(update, context, caption, {"photo": file_id})
 
     async def on_contact(self, update: Update, context: Context) -> None:
@@ -310,29 +311,3 @@ class TelegramChannel:
             self._photos.pop(sender, None)
             return []
         return entry[1]
-
-
-def _addressed(message: Message, bot: Bot) -> bool:
-    """In a group, whether the message mentions the bot, replies to it, or is a command."""
-    reply_to = message.reply_to_message
-    if reply_to is not None and reply_to.from_user is not None and reply_to.from_user.id == bot.id:
-        return True
-    if message.text and message.text.startswith("/"):
-        return True
-    mentions = {
-        **message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]),
-        **message.parse_caption_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]),
-    }
-    username = (bot.username or "").lower()
-    return any(
-        (e.user is not None and e.user.id == bot.id) or (username and t.lower() == f"@{username}")
-        for e, t in mentions.items()
-    )
-
-
-def _strip_mention(body: str, bot: Bot) -> str:
-    """The text without "@ourbot", so the NLU reads only what the resident said."""
-    username = bot.username or ""
-    if username:
-        body = re.sub(rf"@{re.escape(username)}\b", "", body, flags=re.IGNORECASE)
-    return body.strip()

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Found:
-    """An entity found in normalised text; offsets are mapped back to the original by the extractor."""
+    """An entity found in normalised text; offsets are mapped back to the original by the extractor.
+
+    An empty `value` means "as the resident said it": the extractor uses the original words.
+    """
 
     entity: str
     start: int

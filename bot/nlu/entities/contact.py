@@ -8,7 +8,7 @@ from bot.nlu.entities.base import Found
 
 # Speech and people put spaces and dashes in numbers: 138 1234 5678, 0571-8888 0000.
 _SEP = r"[ -]?"
-_MOBILE_RE = re.compile(rf"(?<![\d])1[3-9]\d(?:{_SEP}\d){{8}}(?![\d])")
+_MOBILE_RE = re.compile(rf"(?<![\d])(?:\+?86{_SEP})?1[3-9]\d(?:{_SEP}\d){{8}}(?![\d])")
 _LANDLINE_RE = re.compile(rf"(?<![\d])0\d{{2,3}}{_SEP}\d{{3,4}}{_SEP}\d{{4}}(?![\d])")
 _LOCAL_RE = re.compile(r"(?:电话|号码|手机|联系|打)[^\d]{0,4}(?<![\d])(\d{3,4}[ -]?\d{4})(?![\d])")
 _TICKET_RE = re.compile(r"(?<![a-z])(?P<kind>g ?d|y ?y)[ -]?(?P<num>\d(?:[ -]?\d){10})(?![\d])")
@@ -19,7 +19,10 @@ def find_phones(text: str) -> list[Found]:
     out = []
     for pattern in (_MOBILE_RE, _LANDLINE_RE):
         for m in pattern.finditer(text):
-            out.append(Found("phone", m.start(), m.end(), re.sub(r"\D", "", m.group(0))))
+            digits = re.sub(r"\D", "", m.group(0))
+            if len(digits) == 13 and digits.startswith("86"):  # +86 is the country, not the number
+                digits = digits[2:]
+            out.append(Found("phone", m.start(), m.end(), digits))
     for m in _LOCAL_RE.finditer(text):
         out.append(Found("phone", m.start(1), m.end(1), re.sub(r"\D", "", m.group(1))))
     return out

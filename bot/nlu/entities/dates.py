@@ -1,5 +1,7 @@
 """Dates as residents say them, resolved to ISO yyyy-mm-dd against the time the message was sent.
 
+Lunar dates and lunar holidays (腊月二十, 初六, 春节) are found but reported as said, not as ISO dates.
+
 A small rule set instead of a library, chosen by measuring 20 everyday expressions (今天 明天 后天 大后天
 下周三 礼拜五 周五 这周六 下个月5号 12月3号 月底 下下周一 三天后 …) against a fixed Wednesday:
 dateparser 1.5 got 8/20 right (none of 下周三, 这周六, 12月3号); ChineseTimeNLP 3.0 16/20 (no 礼拜,
@@ -19,7 +21,20 @@ from bot.nlu.numbers import NUM, cn_to_int
 _RELATIVE_DAYS = {
     "大前天": -3, "前天": -2, "昨天": -1, "昨儿": -1, "今天": 0, "今儿": 0, "今日": 0, "今晚": 0, "今早": 0,
     "明天": 1, "明儿": 1, "明日": 1, "明早": 1, "明晚": 1, "后天": 2, "后儿": 2, "大后天": 3,
+    # Northern and rural speech: 今个、明个、后个.
+    "今个": 0, "今儿个": 0, "明个": 1, "明儿个": 1, "后个": 2, "后儿个": 2,
 }
+# Fixed-date holidays resolve to their next occurrence; lunar ones are reported as said.
+_HOLIDAYS = {"元旦": (1, 1), "国庆": (10, 1), "国庆节": (10, 1), "劳动节": (5, 1), "五一": (5, 1),
+             "儿童节": (6, 1), "六一": (6, 1), "妇女节": (3, 8), "三八节": (3, 8), "建军节": (8, 1)}
+_AS_SAID = ("春节", "过年", "除夕", "大年三十", "元宵", "元宵节", "清明", "清明节", "端午", "端午节", "中秋",
+            "中秋节", "重阳", "重阳节", "冬至", "腊八", "小年", "寒假", "暑假", "年前", "年后")
+_LUNAR_MONTH = r"(?:正月|一月|二月|三月|四月|五月|六月|七月|八月|九月|十月|冬月|十一月|腊月|十二月)"
+_LUNAR_DAY = r"(?:初[一二三四五六七八九十]|十[一二三四五六七八九]|二十[一二三四五六七八九]?|廿[一二三四五六七八九]|三十|\d{1,2}(?:号|日)?)"
+_LUNAR_RE = re.compile(
+    rf"(?:农历|阴历)\d{{1,2}}月\d{{1,2}}(?:号|日)?|(?:农历|阴历)?(?:{_LUNAR_MONTH}{_LUNAR_DAY}"
+    r"|(?<!月)初[一二三四五六七八九十](?!中|级|步|期|次|心|衷|稿|始|恋|见|春|夏|秋|冬|学|生))"
+)
 _WEEKDAYS = {"一": 0, "1": 0, "二": 1, "2": 1, "三": 2, "3": 2, "四": 3, "4": 3, "五": 4, "5": 4,
              "六": 5, "6": 5, "日": 6, "天": 6, "7": 6, "末": 5}
 _REL = "|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True))
@@ -37,6 +52,10 @@ _DAY_ONLY_RE = re.compile(r"(?<![\d月路街道巷弄村区栋楼#-])(?P<day>\d{
 _IN_DAYS_RE = re.compile(rf"(?:(?P<n>{NUM})(?:天|日)(?:以后|之后|后))|(?:过(?P<n2>{NUM})天)")
 _ISO_RE = re.compile(r"(?<!\d)(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})(?:日|号)?(?!\d)")
 _NEXT_WEEK_RE = re.compile(r"下个?(?:周|星期|礼拜)(?![一二三四五六日天末1-7])")
+_THIS_WEEK_RE = re.compile(r"(?:这个?|本)(?:周|星期|礼拜)(?![一二三四五六日天末1-7])")
+_HOLIDAY_RE = re.compile("|".join(sorted(_HOLIDAYS, key=len, reverse=True)))
+_AS_SAID_RE = re.compile("|".join(sorted(_AS_SAID, key=len, reverse=True)))
+_MONTH_LUNAR_DAY_RE = re.compile(r"(?P<rel>下下个?月|下个?月|这个?月|本月)初(?P<day>[一二三四五六七八九十])")
 
 
 def _safe_date(y: int, m: int, d: int) -> dt.date | None:
@@ -125,6 +144,21 @@ def find_dates(text: str, now: dt.datetime) -> list[Found]:
             y, mo = _add_months(today, 1)
             found = _safe_date(y, mo, d)
         add(m, found)
+    for m in _THIS_WEEK_RE.finditer(text):
+        add(m, today)
+    for m in _HOLIDAY_RE.finditer(text):
+        month, day = _HOLIDAYS[m.group(0)]
+        found = _safe_date(today.year, month, day)
+        add(m, found if found and found >= today else _safe_date(today.year + 1, month, day))
+    for m in _MONTH_LUNAR_DAY_RE.finditer(text):
+        shift = 2 if m["rel"].startswith("下下") else 1 if m["rel"].startswith("下") else 0
+        y, mo = _add_months(today, shift)
+        add(m, _safe_date(y, mo, cn_to_int(m["day"]) or 1))
+    # Lunar dates (腊月二十, 初六) and lunar holidays need a lunar calendar to resolve: reported as
+    # said (an empty value here; the extractor puts in the original words).
+    for pattern in (_LUNAR_RE, _AS_SAID_RE):
+        for m in pattern.finditer(text):
+            out.append(Found("date", m.start(), m.end(), ""))
     for m in _IN_DAYS_RE.finditer(text):
         n = cn_to_int(m["n"] or m["n2"] or "")
         if n is not None and n <= 366:

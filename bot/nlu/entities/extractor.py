@@ -4,6 +4,7 @@ and map spans back to the original message."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 from bot.nlu.entities.base import Found
@@ -40,9 +41,22 @@ def resolve(found: Iterable[Found]) -> list[Found]:
     return sorted(kept, key=lambda f: (f.start, PRIORITY.index(f.entity)))
 
 
+# Numbers people write with separators; other entities never run across punctuation.
+_MAY_SPAN_GAPS = frozenset({"phone", "ticket_id"})
+
+
 def gaps_of(mt: MappedText) -> frozenset[int]:
-    """Positions of the normalised text where something (punctuation, a filler) was removed before."""
-    return frozenset(i for i in range(1, len(mt.text)) if mt.starts[i] > mt.ends[i - 1])
+    """Positions of the normalised text where punctuation or a space was removed just before."""
+    out = set()
+    for i in range(1, len(mt.text)):
+        removed = mt.original[mt.ends[i - 1] : mt.starts[i]]
+        if removed and any(c.isspace() or unicodedata.category(c)[0] == "P" for c in removed):
+            out.add(i)
+    return frozenset(out)
+
+
+def _within_phrase(f: Found, gaps: frozenset[int]) -> bool:
+    return f.entity in _MAY_SPAN_GAPS or not any(f.start < g < f.end for g in gaps)
 
 
 class EntityExtractor:
@@ -71,13 +85,15 @@ class EntityExtractor:
         found += find_counts(text)
         found += find_ratings(text)
         found += self.places.find(text, gaps)
-        found += self.names.find(text)
+        found += self.names.find(text, gaps)
+        found = [f for f in found if _within_phrase(f, gaps)]
         return sorted(set(found), key=lambda f: (f.start, f.end, f.entity, str(f.value)))
 
     def find(self, mt: MappedText, now: dt.datetime) -> list[Found]:
         """Entities of normalised text, filtered and without overlaps, offsets still normalised."""
-        cands = self.candidates(mt.text, now, gaps_of(mt))
-        return resolve(self.filter.keep(cands, mt.text))
+        gaps = gaps_of(mt)
+        cands = self.candidates(mt.text, now, gaps)
+        return resolve(self.filter.keep(cands, mt.text, gaps))
 
     def extract(self, mt: MappedText, now: dt.datetime) -> list[EntityDict]:
         """Entities in Rasa's shape, with start/end/text referring to the original message."""
@@ -89,7 +105,7 @@ class EntityExtractor:
                     entity=f.entity,
                     start=start,
                     end=end,
-                    value=f.value,
+                    value=f.value if f.value != "" else mt.original[start:end],
                     extractor=f.extractor,
                     text=mt.original[start:end],
                 )

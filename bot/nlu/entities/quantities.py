@@ -7,11 +7,13 @@ import re
 from bot.nlu.entities.base import Found
 from bot.nlu.numbers import NUM, cn_to_int
 
+# 82岁, 八十多岁; and without 岁 where the words say it is an age: 俺娘八十八了, 我今年六十六.
 _AGE_RE = re.compile(
-    rf"(?P<n>{NUM})(?:周岁|岁)(?:多|半)?|(?P<n2>\d{{2,3}})(?:多|来)岁|(?<=今年)(?P<n3>\d{{2,3}})(?:多)?(?=了|$|\s)"
+    rf"(?P<n>{NUM})(?:周岁|岁)|(?P<n2>\d{{2,3}})(?:多|来)岁"
+    rf"|(?<![\d号月点第])(?P<n3>\d{{2,3}})多?(?=了)|(?<=今年)(?P<n4>\d{{2,3}})"
 )
-_PEOPLE = r"(?:个人|口人|位老人|个老人|个孩子|个小孩|位|人|口|名|个大人|个家属|份|桌|张)"
-_COUNT_RE = re.compile(rf"(?P<n>{NUM}|俩|仨){_PEOPLE}")
+_PEOPLE = r"(?:个人|口人|位|人|口|名|个大人|个家属|份|桌)"
+_COUNT_RE = re.compile(rf"(?P<n>{NUM}|俩|仨)(?:来|多)?{_PEOPLE}")
 # Longest first, so that 非常不满意 is not read as 满意.
 _RATING_WORDS = {
     "非常不满意": 1, "很不满意": 1, "特别不满意": 1, "极不满意": 1, "十分不满意": 1, "太不满意": 1,
@@ -21,16 +23,17 @@ _RATING_WORDS = {
     "五星好评": 5, "好评": 5, "中评": 3, "差评": 1, "满分": 5,
 }
 _RATING_WORD_RE = re.compile("|".join(sorted(_RATING_WORDS, key=len, reverse=True)))
-_STARS_RE = re.compile(rf"(?P<n>{NUM})(?:颗星|个星|星)(?:好评)?")
-_SCORE_RE = re.compile(rf"(?:打|给|评|得)了?(?P<n>{NUM})分|(?<![\d点])(?P<n2>[1-5])分(?!钟)")
+_STARS_RE = re.compile(rf"(?P<n>{NUM})(?:颗星|个星|星)(?!期)(?:好评)?")
+# The annotated span of a score is the number and 分 (打5分 → 5分).
+_SCORE_RE = re.compile(rf"(?:(?<=打)|(?<=给)|(?<=评)|(?<=得)|(?<=打了)|(?<=给了))(?P<n>{NUM})分(?!钟)|(?<![\d点])(?P<n2>[1-5])分(?!钟)")
 
 
 def find_ages(text: str) -> list[Found]:
     """Ages in years: 82岁, 八十二岁, 八十多岁 (→ 80), 今年九十了."""
     out = []
     for m in _AGE_RE.finditer(text):
-        n = cn_to_int(m["n"] or m["n2"] or m["n3"] or "")
-        if n is not None and 0 < n < 130:
+        n = cn_to_int(m["n"] or m["n2"] or m["n3"] or m["n4"] or "")
+        if n is not None and 0 < n < 130 and (m["n"] or m["n2"] or n >= 10):
             out.append(Found("age", m.start(), m.end(), n))
     return out
 

@@ -17,8 +17,14 @@ from bot.nlu.entities.base import Found
 MIN_POSITIVES = 5
 
 
-def span_features(f: Found, text: str, overlaps: int) -> list[str]:
-    """Feature names of one candidate in normalised text."""
+def _value_bucket(value: object) -> str:
+    if isinstance(value, int):
+        return "1" if value == 1 else "small" if value < 10 else "big"
+    return "text" if value == "" else "norm"
+
+
+def span_features(f: Found, text: str, overlaps: int, gaps: frozenset[int] = frozenset()) -> list[str]:
+    """Feature names of one candidate in normalised text (`gaps`: where punctuation was removed)."""
     t = f.entity
     s = text[f.start : f.end]
     prev1 = text[f.start - 1 : f.start] or "^"
@@ -37,6 +43,9 @@ def span_features(f: Found, text: str, overlaps: int) -> list[str]:
         f"{t}|first={s[:1]}",
         f"{t}|last={s[-1:]}",
         f"{t}|ov={min(overlaps, 3)}",
+        f"{t}|v={_value_bucket(f.value)}",
+        f"{t}|gl={f.start in gaps or f.start == 0}",
+        f"{t}|gr={f.end in gaps or f.end == len(text)}",
     ]
 
 
@@ -56,7 +65,7 @@ class SpanFilter:
         self.weights = dict(weights)
         self.trained_kinds = frozenset(trained_kinds)
 
-    def keep(self, found: Sequence[Found], text: str) -> list[Found]:
+    def keep(self, found: Sequence[Found], text: str, gaps: frozenset[int] = frozenset()) -> list[Found]:
         """The candidates that are entities."""
         counts = overlap_counts(found)
         out = []
@@ -64,7 +73,7 @@ class SpanFilter:
             if f.entity not in self.trained_kinds:
                 out.append(f)
                 continue
-            z = sum(self.weights.get(name, 0.0) for name in span_features(f, text, ov))
+            z = sum(self.weights.get(name, 0.0) for name in span_features(f, text, ov, gaps))
             if z >= 0.0:
                 out.append(f)
         return out

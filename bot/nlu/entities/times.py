@@ -16,11 +16,12 @@ PERIODS = {
 _PM = {"下午", "晚上"}
 _PERIOD = "|".join(sorted(PERIODS, key=len, reverse=True))
 _HOUR = rf"(?:\d{{1,2}}|[{NUM_CHARS}]{{1,3}})"
-_MIN = rf"(?:半|一刻|三刻|\d{{1,2}}分?|[{NUM_CHARS}]{{1,3}}分?)"
+# Minutes, but not the head count that may follow a time (两点二十来个人, 三点三十人).
+_MIN = rf"(?:半|一刻|三刻|(?:\d{{1,2}}|[{NUM_CHARS}]{{1,3}})(?:分|(?![\d{NUM_CHARS}]|来|多|个|人|位|岁|号|元|块)))"
 
 
 def _clock_pattern(n: int) -> str:
-    return rf"(?:(?P<p{n}>{_PERIOD})?(?P<h{n}>{_HOUR})(?:点钟?|时)(?P<m{n}>{_MIN})?)"
+    return rf"(?:(?P<p{n}>{_PERIOD})?(?P<h{n}>{_HOUR})(?:点钟?|时)(?P<m{n}>{_MIN})?(?:多)?)"
 
 
 _ONE = _clock_pattern(1)
