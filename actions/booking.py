@@ -111,6 +111,9 @@ class ValidateBookingForm(FormValidationAction):
             people = int(float(value))
         except (TypeError, ValueError):
             people = 0
+        if limit == 1 and people > 1:
+            dispatcher.utter_message(text="这项服务每次只能约1位，先按1位为您预约，其他人可以另外再约。")
+            return {"people": 1}
         if not 1 <= people <= limit:
             dispatcher.utter_message(text=f"每次最多可以约{limit}位，请说一个1到{limit}之间的人数。")
             return {"people": None}

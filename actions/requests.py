@@ -19,7 +19,9 @@ from bot.backend import bookings, workorders
 from bot.backend.models import Resident
 
 # Words that say "I want to report something" without saying what: ask for the description then.
-_GENERIC = re.compile(r"^(我要|我想|帮我|麻烦)?(报修|投诉|反映|反映问题|报个修|提建议|求助|建议|反映个问题|报事)(一下)?[。！!]?$")
+_GENERIC = re.compile(
+    r"^(我要|我想|帮我|麻烦)?(报修|投诉|反映|反映问题|报个修|提建议|求助|建议|反映个问题|报事)(一下)?[。！!]?$"
+)
 _CATEGORY_WORDS = (
     ("安全隐患", ("隐患", "消防通道", "堵了通道", "电线", "飞线", "井盖", "高空抛物", "危险")),
     ("环境卫生", ("垃圾", "卫生", "臭", "脏", "污水", "老鼠", "蚊子", "蟑螂", "粪")),
@@ -115,7 +117,7 @@ class ActionSubmitRequest(Action):
                 session, community_id=ctx.community_id, resident_id=ctx.resident_id,
                 conversation_id=ctx.conversation.id, category=category, description=description,
                 location=tracker.get_slot("location"), contact_phone=tracker.get_slot("phone"),
-                service_id=tracker.get_slot("service") if service_of(services, tracker.get_slot("service")) else None,
+                service_id=service.id if (service := service_of(services, tracker.get_slot("service"))) else None,
                 deadlines=ctx.community.deadlines, local_day=services.local_now(ctx.community.code).date(),
                 attachments=[{"type": "photo", "file_id": str(p)} for p in photos], now=now,
             )
@@ -156,7 +158,8 @@ class ActionCheckStatus(Action):
                 day = start.astimezone(ZoneInfo(tz)).date()
                 dispatcher.utter_message(
                     text=f"预约{booking.number}：{svc.name if svc else booking.service_id}，"
-                         f"{format_day(day, today)} {format_clock(start, tz)}，{booking.people}位，状态：{booking.status}。"
+                         f"{format_day(day, today)} {format_clock(start, tz)}，"
+                         f"{booking.people}位，状态：{booking.status}。"
                 )
                 return []
             order = (await workorders.get_by_number(session, number) if number
@@ -168,7 +171,8 @@ class ActionCheckStatus(Action):
                 return []
             last = order.events[-1] if order.events else None
             note = f"最新进展：{last.note}。" if last and last.note and last.actor != "resident" else ""
-            overdue = "已超过承诺时限，我们已提醒工作人员加快处理。" if workorders.is_overdue(order, services.clock()) else ""
+            overdue = ("已超过承诺时限，我们已提醒工作人员加快处理。"
+                       if workorders.is_overdue(order, services.clock()) else "")
             dispatcher.utter_message(
                 text=f"工单{order.number}（{order.description[:30]}）目前状态：{order.status}，"
                      f"{_STATUS_HINT.get(order.status, '')}。{note}{overdue}"

@@ -22,8 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # Rasa 3.6 (DIET, 100 epochs) on the same kind of data: 2,067 examples.
-RASA = {"train_s": 9 * 60 + 54, "load_s": 41.0, "rss_mb": 1.24 * 1024, "p50_ms": 14.0, "p95_ms": 23.0,
-        "parses_per_s_4": 70.0}
+RASA = {
+    "train_s": 9 * 60 + 54,
+    "load_s": 41.0,
+    "rss_mb": 1.24 * 1024,
+    "p50_ms": 14.0,
+    "p95_ms": 23.0,
+    "parses_per_s_4": 70.0,
+}
 TARGETS = {"train_s": 30.0, "load_s": 3.0, "p50_ms": 3.0, "p99_ms": 15.0, "rss_mb": 300.0}
 HELDOUT = [ROOT / "tests" / "data" / "nlu_heldout_a.yml", ROOT / "tests" / "data" / "nlu_heldout_b.yml"]
 
@@ -68,9 +74,21 @@ def child(model_dir: str, texts_file: str) -> None:
     for th in threads:
         th.join()
     per_s = len(work) / (time.perf_counter() - start)
-    print(json.dumps({"load_s": load_s, "rss_mb": rss, "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
-                      "mean_ms": statistics.fmean(lat), "parses_per_s_4": per_s, "n_texts": len(texts),
-                      "rss_after_parsing_mb": rss_mb() - before}))
+    print(
+        json.dumps(
+            {
+                "load_s": load_s,
+                "rss_mb": rss,
+                "p50_ms": pct(50),
+                "p95_ms": pct(95),
+                "p99_ms": pct(99),
+                "mean_ms": statistics.fmean(lat),
+                "parses_per_s_4": per_s,
+                "n_texts": len(texts),
+                "rss_after_parsing_mb": rss_mb() - before,
+            }
+        )
+    )
 
 
 def segmenters(texts: list[str]) -> None:
@@ -94,7 +112,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=ROOT / "nlu_data")
     ap.add_argument("--catalog", type=Path, default=ROOT / "knowledge" / "catalog")
-    ap.add_argument("--texts", type=Path, nargs="*", help="held-out Rasa files to parse (default: tests/data/nlu_heldout_*)")
+    ap.add_argument(
+        "--texts",
+        type=Path,
+        nargs="*",
+        help="held-out Rasa files to parse (default: tests/data/nlu_heldout_*)",
+    )
     ap.add_argument("--segmenters", action="store_true", help="also compare spaCy's char and jieba segmenters")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -115,16 +138,24 @@ def main() -> None:
         report = train_nlu(args.data, Path(tmp) / "nlu", catalog_dir=args.catalog)
         texts_file = Path(tmp) / "texts.json"
         texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-        out = subprocess.run([sys.executable, __file__, "--child", str(report.out_dir), str(texts_file)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", str(report.out_dir), str(texts_file)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         m = json.loads(out.stdout.strip().splitlines()[-1])
     m["train_s"] = report.seconds
     print(f"data: {report.examples} training examples, {report.intents} intents, {report.features} features")
     print(f"parsed: {m['n_texts']} texts from {source}")
     rows = [
-        ("train", "train_s", "s", "lower"), ("load", "load_s", "s", "lower"), ("memory (RSS delta)", "rss_mb", "MB", "lower"),
-        ("latency p50", "p50_ms", "ms", "lower"), ("latency p95", "p95_ms", "ms", "lower"),
-        ("latency p99", "p99_ms", "ms", "lower"), ("parses/s, 4 threads", "parses_per_s_4", "/s", "higher"),
+        ("train", "train_s", "s", "lower"),
+        ("load", "load_s", "s", "lower"),
+        ("memory (RSS delta)", "rss_mb", "MB", "lower"),
+        ("latency p50", "p50_ms", "ms", "lower"),
+        ("latency p95", "p95_ms", "ms", "lower"),
+        ("latency p99", "p99_ms", "ms", "lower"),
+        ("parses/s, 4 threads", "parses_per_s_4", "/s", "higher"),
     ]
     print(f"{'':<22}{'linli':>10}{'rasa 3.6':>11}{'ratio':>9}{'target':>9}  ok")
     for label, key, unit, better in rows:
@@ -134,9 +165,12 @@ def main() -> None:
         target = TARGETS.get(key)
         ok = "" if target is None else ("yes" if ours <= target else "NO")
         tgt = "" if target is None else f"{target:g}"
-        print(f"{label:<22}{ours:>9.2f}{unit:<1}{'' if rasa is None else f'{rasa:>10.0f}':>11}{ratio:>9}{tgt:>9}  {ok}")
-    print(f"mean latency {m['mean_ms']:.2f} ms; RSS after all parsing {m['rss_after_parsing_mb']:.0f} MB "
-          "(ratios: how many times better than Rasa)")
+        rasa_txt = "" if rasa is None else f"{rasa:>10.0f}"
+        print(f"{label:<22}{ours:>9.2f}{unit:<1}{rasa_txt:>11}{ratio:>9}{tgt:>9}  {ok}")
+    print(
+        f"mean latency {m['mean_ms']:.2f} ms; RSS after all parsing {m['rss_after_parsing_mb']:.0f} MB "
+        "(ratios: how many times better than Rasa)"
+    )
     if args.segmenters:
         segmenters(texts[:500])
 

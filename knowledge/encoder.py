@@ -62,7 +62,7 @@ def _vocabulary(texts: Iterable[str]) -> list[tuple[str, float]]:
     for text in texts:
         t = _norm(text)
         # Latin letters only as whole words (app, wifi): single letters would let any gibberish match.
-        chars.update(c for c in t if not c.isspace() and not c.isascii() and not unicodedata.category(c).startswith("P"))
+        chars.update(c for c in t if not (c.isspace() or c.isascii() or unicodedata.category(c).startswith("P")))
         chars.update(_LATIN_OR_DIGITS_RE.findall(t))
         chars.update(c for c in t if c.isdigit())
         for run in _CJK_RUN_RE.findall(t):
@@ -177,7 +177,8 @@ def train_encoder(
         rng = random.Random(seed)
         model.train()
         texts = sorted({t for pair in augmented for t in pair})
-        token_ids = dict(zip(texts, (e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)), strict=True))
+        encoded = tokenizer.encode_batch(texts, add_special_tokens=False)
+        token_ids = {text: e.ids for text, e in zip(texts, encoded, strict=True)}
         for epoch in range(epochs):
             total, steps = 0.0, 0
             for batch in _batches(augmented, rng, _BATCH_SIZE):
@@ -206,13 +207,11 @@ def train_encoder(
 
 def load_encoder(name_or_path: str | Path) -> SentenceTransformer:
     """Load a saved encoder directory, or a pretrained model from the local cache only (never the network)."""
+    # The environment switches cover libraries imported after this point; local_files_only covers the rest.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
-    path = Path(name_or_path)
-    if path.is_dir():
-        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
     return SentenceTransformer(str(name_or_path), device="cpu", local_files_only=True)
 
 

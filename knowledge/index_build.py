@@ -18,14 +18,15 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
 from bot.errors import ModelNotFoundError
 from knowledge.dense import DenseIndex
-from knowledge.loader import load_catalog
+from knowledge.loader import Catalog, load_catalog
 from knowledge.passages import build_passages, passages_from_dicts, training_pairs
 from knowledge.retriever import FusionParams, RetrievalResult, Retriever, default_query_normalizer
 from knowledge.sparse import NameIndex, SparseIndex, name_keys
@@ -73,50 +74,74 @@ def _write_json(path: Path, payload: Any) -> None:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def build_index(settings: Settings, *, seed: int = 42, epochs: int = ENCODER_EPOCHS) -> IndexReport:
-    """Build passages, encoder (unless `settings.encoder` names one), dense and sparse indexes; publish."""
+def normalised_pairs(pairs: list[tuple[str, str]], norm: Callable[[str], str]) -> list[tuple[str, str]]:
+    """Pairs in the normalised form queries take (each distinct text normalised once)."""
+    normed = {t: norm(t) for t in sorted({t for pair in pairs for t in pair})}
+    return [(normed[a], normed[p]) for a, p in pairs]
+
+
+def make_retriever(
+    catalog: Catalog,
+    pairs: list[tuple[str, str]],
+    encoder_dir: Path,
+    *,
+    encoder_name: str = "",
+    params: FusionParams | None = None,
+    seed: int = 42,
+    epochs: int = ENCODER_EPOCHS,
+) -> Retriever:
+    """Build a retriever in memory: the encoder trained on `pairs` into `encoder_dir` unless one is named."""
     from knowledge.encoder import load_encoder, train_encoder
 
+    norm = default_query_normalizer()
+    passages = build_passages(catalog)
+    index_texts = [norm(p.index_text) for p in passages]
+    if encoder_name:
+        encoder = load_encoder(encoder_name)
+    else:
+        encoder = train_encoder(normalised_pairs(pairs, norm), encoder_dir, seed=seed, epochs=epochs)
+        (encoder_dir / "README.md").unlink(missing_ok=True)  # dated model card, not content
+    vectors = encoder.encode(
+        index_texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=256, show_progress_bar=False
+    )
+    keys = [sorted({norm(k) for k in name_keys(s.name, s.aliases)} - {""}) for s in catalog.services]
+    return Retriever(
+        passages, encoder, DenseIndex.build(vectors), SparseIndex.build(index_texts), params, norm,
+        NameIndex.build(keys),
+    )
+
+
+def build_index(settings: Settings, *, seed: int = 42, epochs: int = ENCODER_EPOCHS) -> IndexReport:
+    """Build passages, encoder (unless `settings.encoder` names one), dense and sparse indexes; publish."""
     started = time.perf_counter()
     catalog = load_catalog(settings.catalog_dir)
-    passages = build_passages(catalog)
-    norm = default_query_normalizer()
-    index_texts = [norm(p.index_text) for p in passages]
+    pairs = [] if settings.encoder else training_pairs(catalog, Path(settings.nlu_data) / "nlu")
     root = Path(settings.index_dir)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
     try:
-        pairs: list[tuple[str, str]] = []
-        if settings.encoder:
-            encoder = load_encoder(settings.encoder)
-            encoder_ref = settings.encoder
-        else:
-            nlu_dir = Path(settings.nlu_data) / "nlu"
-            raw = training_pairs(catalog, nlu_dir)
-            normed = {t: norm(t) for t in sorted({t for pair in raw for t in pair})}
-            pairs = [(normed[a], normed[p]) for a, p in raw]
-            encoder = train_encoder(pairs, tmp / "encoder", seed=seed, epochs=epochs)
-            (tmp / "encoder" / "README.md").unlink(missing_ok=True)
-            encoder_ref = "encoder"
-        vectors = encoder.encode(
-            index_texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=256, show_progress_bar=False
+        retriever = make_retriever(
+            catalog, pairs, tmp / "encoder", encoder_name=settings.encoder, seed=seed, epochs=epochs
         )
-        dense = DenseIndex.build(vectors)
-        dense.save(tmp)
-        SparseIndex.build(index_texts).save(tmp)
-        keys = [sorted({norm(k) for k in name_keys(s.name, s.aliases)} - {""}) for s in catalog.services]
-        _write_json(tmp / "names.json", NameIndex.build(keys).to_json())
-        _write_json(tmp / "passages.json", [p.to_dict() for p in passages])
+        retriever.dense.save(tmp)
+        retriever.sparse.save(tmp)
+        assert retriever.names is not None
+        _write_json(tmp / "names.json", retriever.names.to_json())
+        _write_json(tmp / "passages.json", [p.to_dict() for p in retriever.passages])
+        encoder_ref = settings.encoder or "encoder"
         _write_json(tmp / "index.json", {"format": FORMAT, "encoder": encoder_ref, "seed": seed, "epochs": epochs})
         files = _file_hashes(tmp)
         content = _content_hash(files)
         version = f"v-{content[:16]}"
         final = root / version
-        if final.exists():
-            shutil.rmtree(tmp)  # the same content is already built
-        else:
+        try:
             os.replace(tmp, final)
-        previous = _read_manifest(root)
+        except OSError:
+            if not final.is_dir():
+                raise
+            shutil.rmtree(tmp)  # the same content is already built (perhaps by a concurrent build)
+        previous = _read_manifest(root) or {}
+        history = [v for v in [previous.get("version"), *previous.get("history", [])] if v and v != version]
         manifest = {
             "format": FORMAT,
             "version": version,
@@ -124,17 +149,18 @@ def build_index(settings: Settings, *, seed: int = 42, epochs: int = ENCODER_EPO
             "files": files,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "services": len(catalog.services),
-            "passages": len(passages),
-            "history": ([previous["version"]] + previous.get("history", []))[: _KEEP_VERSIONS - 1]
-            if previous and previous.get("version") != version else (previous or {}).get("history", []),
+            "passages": len(retriever.passages),
+            "history": history[: _KEEP_VERSIONS - 1],
         }
         publish_manifest(root, manifest)
         _prune(root, {version, *manifest["history"]})
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return IndexReport(version, str(final), len(catalog.services), len(passages), len(pairs),
-                       int(vectors.shape[1]), dense.kind, encoder_ref, round(time.perf_counter() - started, 2))
+    return IndexReport(
+        version, str(final), len(catalog.services), len(retriever.passages), len(pairs), retriever.dense.params.dim,
+        retriever.dense.kind, encoder_ref, round(time.perf_counter() - started, 2),
+    )
 
 
 def publish_manifest(root: Path, manifest: dict[str, Any]) -> None:
@@ -195,8 +221,11 @@ def load_retriever(settings: Settings) -> Retriever:
 class ReloadingRetriever:
     """A retriever that picks up a newly published index without a restart, keeping the last good one.
 
-    `search` checks the manifest at most every `check_seconds`; `reload()` checks now. Loading happens
-    outside the lock and the swap is one assignment, so searches never wait for a load.
+    `search` reads the manifest at most every `check_seconds` (a small file); when it names a new
+    version, that one search also loads it (about a second) and `reload()` does the same on demand. The
+    lock only keeps two checks from loading at once; searches never take it, and the swap is a single
+    assignment, so a search sees the old index or the new one. A version that fails to load (missing or
+    altered files, a corrupt index) is logged and skipped until the manifest names another.
     """
 
     def __init__(self, settings: Settings, check_seconds: float = 10.0) -> None:
@@ -209,7 +238,7 @@ class ReloadingRetriever:
             raise ModelNotFoundError(f"no retrieval index at {self.root}; run `linli index`")
         self._current = load_version(self.root, manifest, self.params)
         self.version: str = manifest["version"]
-        self._refused: str | None = None
+        self._refused: tuple[str, str] | None = None
         self._checked = time.monotonic()
 
     @property
@@ -226,16 +255,17 @@ class ReloadingRetriever:
             manifest = _read_manifest(self.root)
             if manifest is None:
                 return False
-            version = manifest.get("version")
-            if version in (self.version, self._refused):
+            version = str(manifest.get("version"))
+            key = (version, str(manifest.get("content_hash")))
+            if version == self.version or key == self._refused:
                 return False
             try:
                 fresh = load_version(self.root, manifest, self.params)
             except Exception:
                 log.exception("retrieval index %s is broken; keeping %s", version, self.version)
-                self._refused = version
+                self._refused = key
                 return False
-            self._current, self.version = fresh, str(version)
+            self._current, self.version = fresh, version
             log.info("retrieval index switched to %s", version)
             return True
         finally:
@@ -248,9 +278,4 @@ class ReloadingRetriever:
         return self._current.search(query, k)
 
 
-def report_dict(report: IndexReport) -> dict[str, Any]:
-    """The report as a plain dict, for printing."""
-    return asdict(report)
-
-
-__all__ = ["IndexReport", "ReloadingRetriever", "build_index", "load_retriever", "publish_manifest", "report_dict"]
+__all__ = ["IndexReport", "ReloadingRetriever", "build_index", "load_retriever", "make_retriever", "publish_manifest"]

@@ -1,9 +1,16 @@
 """Find the catalog services a question is about: dense and sparse scores fused, best passage per service.
 
-A service's dense score is the best cosine of any of its passages, its sparse score the best normalised
-BM25; the fused score is their weighted sum, in [0, 1]. The answer is *confident* only when the top
-service clears the threshold and leads the runner-up by a margin: otherwise the caller offers the top
-two or three services as choices, since a wrong confident answer costs a resident more than a question.
+A service's dense score is the best cosine of any of its passages, its BM25 score the best normalised
+BM25, its name score whether the question names it (`knowledge.sparse.NameIndex`); the fused score is
+their weighted sum, in [0, 1], and ranks the services.
+
+Whether the top service may be answered directly is a separate question: "多少钱" or "补贴" match many
+services about equally well and name none. `certainty` is the same weighted sum with each of the dense
+and BM25 scores measured above what the query scores anyway (its 10th-best service for dense, its
+3rd-best for BM25), so it stays low for questions that fit everything. The answer is *confident* when
+the certainty reaches the threshold and leads every other service by a margin; otherwise the caller
+offers the top two or three services as choices, since a wrong confident answer costs a resident more
+than a question.
 """
 
 from __future__ import annotations
@@ -32,11 +39,15 @@ MODES: tuple[Mode, ...] = ("fused", "dense", "sparse")
 class FusionParams:
     """How dense and sparse scores are combined and when the top answer counts as confident."""
 
-    dense_weight: float = 0.45
+    # Tuned on bench/data/retrieval_dev.yml and held-out NLU examples (`bench/retrieval_bench.py --quality`).
+    dense_weight: float = 0.35
     # Mentions of a service's name or alias; the rest of the weight goes to BM25.
     name_weight: float = 0.25
-    threshold: float = 0.35
+    threshold: float = 0.30
     margin: float = 0.05
+    # The rank whose score is what any query gets anyway, for dense and BM25 certainty.
+    dense_baseline_rank: int = 10
+    sparse_baseline_rank: int = 3
     # Passages taken from an approximate (HNSW) dense index; exact indexes score every passage.
     candidates: int = 200
 
@@ -60,6 +71,10 @@ class RetrievalResult:
     query: str
     hits: list[Hit] = field(default_factory=list)
     confident: bool = False
+    # How clearly the top service stands out from the rest, in [0, 1] (see the module docstring),
+    # and by how much its certainty exceeds every other service's.
+    certainty: float = 0.0
+    lead: float = 0.0
 
     @property
     def top(self) -> Hit | None:
@@ -99,8 +114,15 @@ class Retriever:
         self.normalizer = normalizer or default_query_normalizer()
         self.names = names
         self.service_ids = list(dict.fromkeys(p.service_id for p in self.passages))
-        position = {sid: i for i, sid in enumerate(self.service_ids)}
-        self._owner = np.array([position[p.service_id] for p in self.passages], dtype=np.int64)
+        # Passages come grouped by service (build_passages keeps catalog order): service i owns the rows
+        # starts[i]:starts[i + 1], so per-service maxima are one reduceat.
+        starts = [i for i, p in enumerate(self.passages) if i == 0 or p.service_id != self.passages[i - 1].service_id]
+        if len(starts) != len(self.service_ids):
+            raise ValueError("passages of one service must be contiguous")
+        self._starts = np.asarray(starts, dtype=np.int64)
+        self._ends = np.append(self._starts[1:], len(self.passages))
+        # Two-character words the catalog uses: such a span in a query is a word, not a slip of a name.
+        self._known_pairs = frozenset(t for t in sparse.vocab if len(t) == 2 and not t.isascii())
 
     def with_params(self, params: FusionParams) -> Retriever:
         """The same index searched with other fusion parameters (for calibration)."""
@@ -130,24 +152,26 @@ class Retriever:
         dense, sparse = self.passage_scores(text)
         wd, ws, wn = self._weights(mode)
         n_services = len(self.service_ids)
-        svc_dense = np.zeros(n_services, dtype=np.float32)
-        svc_sparse = np.zeros(n_services, dtype=np.float32)
-        np.maximum.at(svc_dense, self._owner, dense)
-        np.maximum.at(svc_sparse, self._owner, sparse)
-        svc_names = self.names.scores(text, n_services) if self.names is not None and wn else 0.0
+        svc_dense = np.maximum.reduceat(dense, self._starts)
+        svc_sparse = np.maximum.reduceat(sparse, self._starts)
+        svc_names = self.names.scores(text, n_services, self._known_pairs) if self.names is not None and wn else 0.0
         svc_score = wd * svc_dense + ws * svc_sparse + wn * svc_names
         passage_score = wd * dense + ws * sparse
         order = np.lexsort((np.arange(n_services), -svc_score))[: max(k, 2)]
+        lift = (wd * _above(svc_dense, self.params.dense_baseline_rank)
+                + ws * _above(svc_sparse, self.params.sparse_baseline_rank) + wn * svc_names)
+        certainty = float(lift[order[0]])
+        lead = certainty - float(np.max(np.delete(lift, order[0]), initial=0.0))
+        confident = svc_score[order[0]] > 0 and certainty >= self.params.threshold and lead >= self.params.margin
         hits = []
         for s in order:
             if svc_score[s] <= 0:
                 break
-            rows = np.flatnonzero(self._owner == s)
-            best = rows[int(np.argmax(passage_score[rows]))]
+            best = int(self._starts[s] + np.argmax(passage_score[self._starts[s] : self._ends[s]]))
             p = self.passages[best]
             hits.append(Hit(self.service_ids[s], round(float(svc_score[s]), 4), p.facet, p.text,
                             round(float(svc_dense[s]), 4), round(float(svc_sparse[s]), 4)))
-        return RetrievalResult(query=query, hits=hits[:k], confident=self._confident(hits))
+        return RetrievalResult(query, hits[:k], bool(confident), round(certainty, 4), round(lead, 4))
 
     def _weights(self, mode: Mode) -> tuple[float, float, float]:
         """Dense, BM25 and name weights for a mode; `sparse` is the lexical side (BM25 and names) alone."""
@@ -160,12 +184,14 @@ class Retriever:
             return 0.0, ws / (ws + wn or 1.0), wn / (ws + wn or 1.0)
         return wd, ws, wn
 
-    def _confident(self, hits: Sequence[Hit]) -> bool:
-        """Top score over the threshold and clearly ahead of the runner-up."""
-        if not hits:
-            return False
-        second = hits[1].score if len(hits) > 1 else 0.0
-        return hits[0].score >= self.params.threshold and hits[0].score - second >= self.params.margin
+
+
+def _above(scores: np.ndarray, rank: int) -> np.ndarray:
+    """Scores measured above the `rank`-th best one, rescaled to [0, 1]."""
+    if scores.size == 0:
+        return scores
+    base = float(np.sort(scores)[::-1][min(rank, scores.size) - 1])
+    return np.clip((scores - base) / max(1.0 - base, 1e-6), 0.0, 1.0)
 
 
 def _expected(item: Mapping[str, Any]) -> list[str]:

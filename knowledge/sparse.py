@@ -13,7 +13,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -208,8 +208,12 @@ class NameIndex:
             owners[k] = {i for i, keys in enumerate(keys_per_service) if any(k in other for other in keys)}
         return cls([(k, i, round(1.0 / math.sqrt(len(owners[k])), 4)) for k, i in rows])
 
-    def scores(self, query: str, n_services: int) -> np.ndarray:
-        """Each service's name-mention score for `query`, in [0, 1]."""
+    def scores(self, query: str, n_services: int, known: Container[str] = ()) -> np.ndarray:
+        """Each service's name-mention score for `query`, in [0, 1].
+
+        A two-character span that is `known` (the catalog uses it) is a word of its own, not a slip:
+        补贴 is not a mishearing of a two-syllable name that sounds like it.
+        """
         q = normalize(query)
         qf, where = _syllables(q)
         found: list[tuple[int, int, int, float]] = []  # character span in q, service, score
@@ -220,8 +224,10 @@ class NameIndex:
             elif kf and kf in qf:
                 first = qf[: qf.find(kf)].count("|")
                 n = kf.count("|") - 1
-                score = (FUZZY if n >= 3 else FUZZY_SHORT) * weight
-                found.append((where[first], where[first + n - 1] + 1, sid, score))
+                start, end = where[first], where[first + n - 1] + 1
+                if n == 2 and q[start:end] in known:
+                    continue  # a two-character word of its own that only sounds like the name
+                found.append((start, end, sid, (FUZZY if n >= 3 else FUZZY_SHORT) * weight))
         out = np.zeros(n_services, dtype=np.float32)
         for start, end, sid, score in found:
             inside = any(o != sid and s <= start and end <= e and e - s > end - start for s, e, o, _ in found)

@@ -77,7 +77,8 @@ async def get_escalation(escalation_id: int, session: SessionDep, staff: StaffDe
          "intent": m.intent, "confidence": m.confidence, "entities": m.entities}
         for m in await staff_actions.transcript(session, esc.conversation_id)
     ]
-    return {**_esc_dict(esc, await staff_actions.last_inbound_text(session, esc.conversation_id)), "messages": transcript}
+    last = await staff_actions.last_inbound_text(session, esc.conversation_id)
+    return {**_esc_dict(esc, last), "messages": transcript}
 
 
 @router.post("/escalations/{escalation_id}/reply")

@@ -65,7 +65,8 @@ async def list_slots(
         raise HTTPException(404, "no such bookable service")
     settings = runtime.services.community(c.code)
     await bookings.ensure_slots(session, c.id, svc.id, day, schedule_for(svc, settings))
-    stmt = select(Slot).where(Slot.community_id == c.id, Slot.service_id == svc.id, Slot.day == day).order_by(Slot.start_at)
+    stmt = (select(Slot).where(Slot.community_id == c.id, Slot.service_id == svc.id, Slot.day == day)
+            .order_by(Slot.start_at))
     return [_slot_dict(s, settings.timezone) for s in (await session.execute(stmt)).scalars()]
 
 
@@ -147,6 +148,7 @@ async def cancel_booking(number: str, body: CancelIn, runtime: RuntimeDep, sessi
         if conv is not None:
             svc = runtime.catalog.get(booking.service_id)
             why = f"，原因：{body.reason}" if body.reason else ""
-            await notify(session, conv, f"很抱歉，您的预约{booking.number}（{svc.name if svc else ''}）已被社区取消{why}。"
-                                        "需要的话可以重新预约，或回复“转人工”。", kind="status")
+            text = (f"很抱歉，您的预约{booking.number}（{svc.name if svc else ''}）已被社区取消{why}。"
+                    "需要的话可以重新预约，或回复“转人工”。")
+            await notify(session, conv, text, kind="status")
     return {"number": booking.number, "status": booking.status}

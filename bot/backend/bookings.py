@@ -111,7 +111,7 @@ async def _take(session: AsyncSession, slot_id: int, people: int) -> bool:
         .where(and_(Slot.id == slot_id, Slot.closed.is_(False), Slot.booked + people <= Slot.capacity))
         .values(booked=Slot.booked + people)
     )
-    return bool(result.rowcount)
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # UPDATE results carry a row count
 
 
 async def _release(session: AsyncSession, slot_id: int, people: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import Conversation, Escalation, StaffUser, utcnow
@@ -36,7 +36,7 @@ async def open_escalation(
     return esc
 
 
-def visible_to(staff: StaffUser) -> list[object]:
+def visible_to(staff: StaffUser) -> list[ColumnElement[bool]]:
     """WHERE clauses limiting escalations to what this staff member may see."""
     return [] if staff.role == "admin" else [Escalation.community_id == staff.community_id]
 

@@ -62,7 +62,8 @@ async def create_staff(
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> StaffUser | None:
     """The active staff user with these credentials, or None."""
-    user = (await session.execute(select(StaffUser).where(StaffUser.username == username))).unique().scalar_one_or_none()
+    stmt = select(StaffUser).where(StaffUser.username == username)
+    user = (await session.execute(stmt)).unique().scalar_one_or_none()
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)
         return None

@@ -26,7 +26,6 @@ def upgrade_cmd(settings: Settings, revision: str) -> None:
 def load_examples(settings: Settings) -> None:
     """Load example data for two communities (never done implicitly)."""
     from bot.backend.examples import load_examples as load
-
     from bot.backend.migrate import upgrade
 
     upgrade(settings.database_url)

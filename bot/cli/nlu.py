@@ -56,8 +56,9 @@ def parse_command(settings: Settings, text: str, model: Path | None, now_text: s
     from bot.nlu.engine import EmbeddedNlu
 
     if model is not None:
-        parser: Any = EmbeddedNlu.load(model, fallback_threshold=settings.nlu_fallback_threshold,
-                                       max_chars=settings.max_message_chars)
+        parser: Any = EmbeddedNlu.load(
+            model, fallback_threshold=settings.nlu_fallback_threshold, max_chars=settings.max_message_chars
+        )
     else:
         parser = build_parser(settings)
     now = dt.datetime.fromisoformat(now_text) if now_text else None
@@ -75,16 +76,28 @@ def lookups_command(settings: Settings) -> None:
 
 
 @evaluate.command("nlu")
-@click.option("--data", "data_path", required=True, type=click.Path(exists=True, path_type=Path),
-              help="annotated Rasa NLU data to measure on")
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="annotated Rasa NLU data to measure on",
+)
 @click.option("--model", type=click.Path(path_type=Path), help="model directory (default: settings)")
 @click.option("--json", "as_json", is_flag=True, help="print only one JSON object on stdout")
-@click.option("--report", "report_dir", type=click.Path(path_type=Path), help="also write JSON and a confusion PNG here")
+@click.option(
+    "--report", "report_dir", type=click.Path(path_type=Path), help="also write JSON and a confusion PNG here"
+)
 @click.option("--cv", "folds", type=int, default=0, help="cross-validate on --data with K folds instead")
 @click.option("--now", "now_text", help="message time for relative dates, ISO format")
 @pass_settings
 def evaluate_nlu_command(
-    settings: Settings, data_path: Path, model: Path | None, as_json: bool, report_dir: Path | None, folds: int,
+    settings: Settings,
+    data_path: Path,
+    model: Path | None,
+    as_json: bool,
+    report_dir: Path | None,
+    folds: int,
     now_text: str | None,
 ) -> None:
     """Intent accuracy and F1, entity F1, by style, and confident mistakes."""
@@ -101,8 +114,11 @@ def evaluate_nlu_command(
     else:
         from bot.nlu.engine import EmbeddedNlu
 
-        parser = EmbeddedNlu.load(model or settings.nlu_model_dir, fallback_threshold=threshold,
-                                  max_chars=settings.max_message_chars)
+        parser = EmbeddedNlu.load(
+            model or settings.nlu_model_dir,
+            fallback_threshold=threshold,
+            max_chars=settings.max_message_chars,
+        )
         preds = predict(parser, data.examples, now=now)
     result = report(preds, threshold)
     result["data"] = str(data_path)
@@ -120,15 +136,21 @@ def evaluate_nlu_command(
 def _print_human(result: dict[str, Any]) -> None:
     intent, ents = result["intent"], result["entities"]
     click.echo(f"{result['mode']} on {result['data']}: {intent['n']} examples")
-    click.echo(f"intent accuracy {intent['accuracy']:.2%}  macro-F1 {intent['macro_f1']:.4f}  "
-               f"fallback {intent['fallback_rate']:.2%}  confidently wrong {intent['confidently_wrong_rate']:.2%} "
-               f"(threshold {result['threshold']})")
+    click.echo(
+        f"intent accuracy {intent['accuracy']:.2%}  macro-F1 {intent['macro_f1']:.4f}  "
+        f"fallback {intent['fallback_rate']:.2%}  confidently wrong {intent['confidently_wrong_rate']:.2%} "
+        f"(threshold {result['threshold']})"
+    )
     value = "n/a" if ents["value_accuracy"] is None else f"{ents['value_accuracy']:.2%}"
-    click.echo(f"entities P {ents['precision']:.4f}  R {ents['recall']:.4f}  F1 {ents['f1']:.4f}  "
-               f"value accuracy {value} ({ents['value_support']})")
+    click.echo(
+        f"entities P {ents['precision']:.4f}  R {ents['recall']:.4f}  F1 {ents['f1']:.4f}  "
+        f"value accuracy {value} ({ents['value_support']})"
+    )
     for style, s in result.get("by_style", {}).items():
-        click.echo(f"  style {style:<8} n={s['n']:<5} intent acc {s['intent_accuracy']:.2%}  "
-                   f"entity F1 {s['entity_f1']:.4f}  confidently wrong {s['confidently_wrong_rate']:.2%}")
+        click.echo(
+            f"  style {style:<8} n={s['n']:<5} intent acc {s['intent_accuracy']:.2%}  "
+            f"entity F1 {s['entity_f1']:.4f}  confidently wrong {s['confidently_wrong_rate']:.2%}"
+        )
     click.echo("per intent (P / R / F1 / n):")
     for name, m in intent["per_intent"].items():
         click.echo(f"  {name:<20} {m['precision']:.3f} {m['recall']:.3f} {m['f1']:.3f} {m['support']}")

@@ -11,10 +11,10 @@ import asyncio
 import datetime as dt
 import logging
 import weakref
-from zoneinfo import ZoneInfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action
 from sqlalchemy import select
@@ -99,6 +99,9 @@ class DialogueEngine:
         self.speech = speech
         self._intents = set(domain.raw.get("intents") or [])
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+        # SQLite has one writer at a time; queueing turns here, in order, is much fairer and faster than
+        # letting them spin in SQLite's busy handler (which sleeps up to 100 ms between tries).
+        self._sqlite_writer = asyncio.Lock() if settings.database_url.startswith("sqlite") else None
 
     def parse(self, text: str, now: dt.datetime | None = None) -> ParseResult:
         """Parse a message: button payloads directly, everything else through the NLU."""
@@ -139,7 +142,10 @@ class DialogueEngine:
         async with self._lock(msg.channel, msg.sender):
             for attempt in range(3):
                 try:
-                    return await self._turn(msg, cleaned.text, cleaned.truncated, parse, special, now)
+                    if self._sqlite_writer is None:
+                        return await self._turn(msg, cleaned.text, cleaned.truncated, parse, special, now)
+                    async with self._sqlite_writer:
+                        return await self._turn(msg, cleaned.text, cleaned.truncated, parse, special, now)
                 except IntegrityError:
                     # Another worker handled the same message id or created the same row first.
                     if attempt == 2:

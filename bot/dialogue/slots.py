@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 ENTITY_TO_SLOT = {
@@ -27,7 +28,7 @@ _TICKET = re.compile(r"(?i)\b((?:GD|YY)\d{11})\b")
 
 
 def candidates_from(
-    entities: list[dict[str, Any]], text: str, wanted: tuple[str, ...], requested: str | None
+    entities: Sequence[Mapping[str, Any]], text: str, wanted: tuple[str, ...], requested: str | None
 ) -> dict[str, Any]:
     """Slot candidates from a message: entities first, then the requested free-text or number slot."""
     out: dict[str, Any] = {}

@@ -48,7 +48,9 @@ class Turn:
 
     @property
     def confidence(self) -> float:
-        """The parsed intent's confidence."""
+        """The parsed intent's confidence; Rasa's `nlu_fallback` pseudo-intent counts as no confidence."""
+        if self.intent == "nlu_fallback":
+            return 0.0
         return float(self.parse["intent"]["confidence"])
 
     def entity_values(self) -> dict[str, Any]:

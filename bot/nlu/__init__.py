@@ -5,6 +5,8 @@ Importing this package is cheap: models load only when `build_parser` or `Embedd
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.nlu.types import EntityDict, IntentScore, NluParser, ParseResult
@@ -13,7 +15,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.nlu.engine import EmbeddedNlu
     from bot.nlu.rasa_backend import RasaHttpNlu
-    from bot.nlu.training import TrainReport
+    from bot.nlu.training import TrainOptions, TrainReport
 
 
 def build_parser(settings: Settings) -> NluParser:
@@ -31,11 +33,18 @@ def build_parser(settings: Settings) -> NluParser:
     )
 
 
-def train_nlu(*args: object, **kwargs: object) -> TrainReport:
-    """Train the embedded NLU (see `bot.nlu.training.train_nlu`)."""
+def train_nlu(
+    data_path: Path | Sequence[Path],
+    out_dir: Path,
+    *,
+    catalog_dir: Path | None = None,
+    seed: int = 42,
+    options: TrainOptions | None = None,
+) -> TrainReport:
+    """Train the embedded NLU from Rasa data and the catalog into `out_dir` (deterministic, offline)."""
     from bot.nlu.training import train_nlu as _train
 
-    return _train(*args, **kwargs)  # type: ignore[arg-type]
+    return _train(data_path, out_dir, catalog_dir=catalog_dir, seed=seed, options=options)
 
 
 def __getattr__(name: str) -> object:
@@ -52,6 +61,12 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "EmbeddedNlu", "EntityDict", "IntentScore", "NluParser", "ParseResult", "RasaHttpNlu", "build_parser",
+    "EmbeddedNlu",
+    "EntityDict",
+    "IntentScore",
+    "NluParser",
+    "ParseResult",
+    "RasaHttpNlu",
+    "build_parser",
     "train_nlu",
 ]

@@ -77,12 +77,19 @@ class AsrLexicon:
         protected = raw.get("protected", [])
         common = raw.get("common", [])
         assert isinstance(words, dict) and isinstance(protected, list) and isinstance(common, list)
-        return cls({str(w): tuple(s) for w, s in words.items()}, frozenset(str(p) for p in protected),
-                   frozenset(str(c) for c in common))
+        return cls(
+            {str(w): tuple(s) for w, s in words.items()},
+            frozenset(str(p) for p in protected),
+            frozenset(str(c) for c in common),
+        )
 
 
 def build_lexicon(
-    terms: Iterable[str], common_words: Iterable[str] = (), frequent_words: Iterable[str] = ()
+    terms: Iterable[str],
+    common_words: Iterable[str] = (),
+    frequent_words: Iterable[str] = (),
+    *,
+    table: PinyinTable | None = None,
 ) -> AsrLexicon:
     """A lexicon from domain terms (Chinese only, 2–10 characters) and the everyday words it must respect.
 
@@ -97,7 +104,7 @@ def build_lexicon(
             words[t] = word_syllables(t)
     lexicon = AsrLexicon(words)
     # A common word that a lexicon word could be "repaired" from is protected: it means itself.
-    table = build_table()
+    table = table if table is not None else build_table()
     protected = set()
     for w in common_words:
         if w in words or not (MIN_LEN <= len(w) <= MAX_LEN) or not all(_is_cjk(c) for c in w):

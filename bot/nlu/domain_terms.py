@@ -1,6 +1,6 @@
 """The domain vocabulary the NLU is built from: catalog names and aliases, synonyms, key terms.
 
-Service mentions map to catalog ids; the same words (plus the key terms of `data/entity_words.yml`)
+Service mentions map to catalog ids; the same words (plus the key terms of `entities/words.yml`)
 form the lexicon that speech-to-text slips are repaired against.
 """
 
@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.nlu.entities.places import entity_words
+from bot.nlu.entities.words import word_list
 from bot.nlu.normalize import normalize_text
 from bot.nlu.training_data import TrainingData
 
@@ -65,7 +64,7 @@ def collect_terms(data: TrainingData, catalog_dir: Path | None) -> DomainTerms:
         if previous != sid:
             log.debug("service surface %r claimed by %s and %s; keeping %s", key, previous, sid, previous)
     terms.lexicon_terms.update(terms.service_patterns)
-    terms.lexicon_terms.update(normalize_text(str(t)) for t in _as_list(entity_words().get("key_terms")))
+    terms.lexicon_terms.update(normalize_text(t) for t in word_list("key_terms"))
     terms.lexicon_terms.update(
         normalize_text(k) for k, v in data.synonyms.items() if _is_service_id(v) or v in known_ids
     )
@@ -74,7 +73,3 @@ def collect_terms(data: TrainingData, catalog_dir: Path | None) -> DomainTerms:
 
 def _is_service_id(value: str) -> bool:
     return bool(_CATALOG_ID.match(value)) and "-" in value and any(c.isalpha() for c in value)
-
-
-def _as_list(value: object) -> Iterable[object]:
-    return value if isinstance(value, list) else []

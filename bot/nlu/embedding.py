@@ -1,8 +1,8 @@
 """The sentence-embedding feature: the shared encoder of `knowledge.encoder`, trained on intent pairs.
 
 A static-embedding model is only a token table and a mean, so parsing runs it with the `tokenizers`
-library and numpy, without importing torch. Whether the feature is used at all is decided by
-measurement (`linli evaluate nlu --cv`), see `TrainOptions.embedding`.
+library and numpy, without importing torch. The feature is off by default because it did not help
+(measured by cross-validation, see `features.py`); `TrainOptions(embedding=True)` turns it on.
 """
 
 from __future__ import annotations
@@ -74,10 +74,3 @@ def train_static_encoder(texts: Sequence[str], labels: Sequence[str], out_dir: P
 
     train_encoder(intent_pairs(texts, labels, seed=seed), Path(out_dir), seed=seed)
     return StaticEncoder.load(Path(out_dir))
-
-
-def pretrained_encoder(name: str) -> Any:
-    """A pretrained encoder named by `Settings.encoder` (loaded from the local cache; imports torch)."""
-    from knowledge.encoder import load_encoder
-
-    return load_encoder(name)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.nlu.asr_repair import AsrRepairer
-from bot.nlu.entities import EntityExtractor
+from bot.nlu.entities import EntityExtractor, Found
 from bot.nlu.features import tokens
 from bot.nlu.mapped_text import MappedText
 from bot.nlu.model_io import NluModel, load_model
@@ -47,8 +48,9 @@ class EmbeddedNlu:
         self.entities = EntityExtractor(model.service_patterns, model.places, model.span_filter)
 
     @classmethod
-    def load(cls, model_dir: Path, *, fallback_threshold: float = 0.45, max_chars: int = DEFAULT_MAX_CHARS
-             ) -> EmbeddedNlu:
+    def load(
+        cls, model_dir: Path, *, fallback_threshold: float = 0.45, max_chars: int = DEFAULT_MAX_CHARS
+    ) -> EmbeddedNlu:
         """Load a model directory written by `train_nlu` (raises ModelNotFoundError if absent)."""
         return cls(load_model(Path(model_dir)), fallback_threshold=fallback_threshold, max_chars=max_chars)
 
@@ -61,19 +63,19 @@ class EmbeddedNlu:
         """The normalised, repaired text the classifier and the entity rules read."""
         return self.repairer.repair(normalize(text, self.max_chars))
 
-    def classify(self, mt: MappedText) -> list[IntentScore]:
+    def classify(self, mt: MappedText, found: Sequence[Found] = ()) -> list[IntentScore]:
         """All intents with calibrated confidences, best first (before any fallback)."""
         model = self.model
-        if not self._has_content(mt.text):
-            names = [OUT_OF_SCOPE] + [i for i in model.classifier.intents if i != OUT_OF_SCOPE]
-            return [IntentScore(name=n, confidence=1.0 if k == 0 else 0.0) for k, n in enumerate(names)]
-        idx, val = model.vectorizer.transform_one(tokens(mt.text, model.table, model.vectorizer.cfg))
+        spans = [(f.entity, f.start, f.end) for f in found]
+        idx, val = model.vectorizer.transform_one(tokens(mt.text, model.table, model.vectorizer.cfg, spans))
         dense = model.encoder.encode(mt.text) if model.encoder is not None else None
         probs = model.classifier.probabilities(idx, val, dense)
-        order = sorted(range(len(probs)), key=lambda i: (-probs[i], model.classifier.intents[i]))
-        return [IntentScore(name=model.classifier.intents[i], confidence=float(probs[i])) for i in order]
+        names = model.classifier.intents
+        order = sorted(range(len(probs)), key=lambda i: (-probs[i], names[i]))
+        return [IntentScore(name=names[i], confidence=float(probs[i])) for i in order]
 
-    def _has_content(self, text: str) -> bool:
+    def has_content(self, text: str) -> bool:
+        """Whether normalised text holds anything to understand: Chinese, a number, a known word."""
         if _CONTENT.search(text):
             return True
         return any(w in self.model.latin_words for w in _LATIN_WORD.findall(text))
@@ -84,15 +86,21 @@ class EmbeddedNlu:
             text = "" if text is None else str(text)
         text = text[: self.max_chars]
         mt = self.understand(text)
-        ranking = self.classify(mt)
-        top = ranking[:RANKING_SIZE]
-        intent = top[0]
-        second = top[1]["confidence"] if len(top) > 1 else 0.0
-        is_oos = intent["name"] == OUT_OF_SCOPE and intent["confidence"] == 1.0 and second == 0.0
-        if not is_oos and (
-            intent["confidence"] < self.fallback_threshold or intent["confidence"] - second < self.ambiguity_threshold
-        ):
+        if not self.has_content(mt.text):
+            return self._out_of_scope(text)
+        found = self.entities.find(mt, now or dt.datetime.now())
+        ranking = self.classify(mt, found)[:RANKING_SIZE]
+        intent = ranking[0]
+        second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+        if intent["confidence"] < self.fallback_threshold or intent["confidence"] - second < self.ambiguity_threshold:
             intent = IntentScore(name=FALLBACK_INTENT, confidence=self.fallback_threshold)
-            top = [intent, *top]
-        entities: list[EntityDict] = self.entities.extract(mt, now or dt.datetime.now()) if mt.text else []
-        return ParseResult(text=text, intent=intent, intent_ranking=top, entities=entities)
+            ranking = [intent, *ranking]
+        entities: list[EntityDict] = self.entities.to_dicts(mt, found)
+        return ParseResult(text=text, intent=intent, intent_ranking=ranking, entities=entities)
+
+    def _out_of_scope(self, text: str) -> ParseResult:
+        """The answer for a message with nothing in it to understand."""
+        others = [i for i in self.model.classifier.intents if i != OUT_OF_SCOPE][: RANKING_SIZE - 1]
+        ranking = [IntentScore(name=OUT_OF_SCOPE, confidence=1.0)]
+        ranking += [IntentScore(name=n, confidence=0.0) for n in others]
+        return ParseResult(text=text, intent=ranking[0], intent_ranking=ranking, entities=[])

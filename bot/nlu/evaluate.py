@@ -14,13 +14,16 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.nlu.engine import FALLBACK_INTENT
 from bot.nlu.training_data import Example, TrainingData
 from bot.nlu.types import NluParser, ParseResult
 
+if TYPE_CHECKING:
+    from bot.nlu.training import TrainOptions
+
 log = logging.getLogger("linli.nlu")
-FALLBACK_INTENT = "nlu_fallback"
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,15 @@ def predict(parser: NluParser, examples: Sequence[Example], now: dt.datetime | N
             (str(e["entity"]), int(e.get("start", -1)), int(e.get("end", -1)), str(e.get("value", "")))
             for e in result["entities"]
         )
-        out.append(Prediction(ex, str(best["name"]), float(best["confidence"]),
-                              result["intent"]["name"] == FALLBACK_INTENT, ents))
+        out.append(
+            Prediction(
+                ex,
+                str(best["name"]),
+                float(best["confidence"]),
+                result["intent"]["name"] == FALLBACK_INTENT,
+                ents,
+            )
+        )
     return out
 
 
@@ -128,16 +138,25 @@ def report(preds: Sequence[Prediction], threshold: float) -> dict[str, Any]:
             group = [p for p in preds if p.example.style == s]
             im, em = intent_metrics(group, threshold), entity_metrics(group)
             out["by_style"][s] = {
-                "n": len(group), "intent_accuracy": im["accuracy"], "intent_macro_f1": im["macro_f1"],
-                "confidently_wrong_rate": im["confidently_wrong_rate"], "entity_f1": em["f1"],
+                "n": len(group),
+                "intent_accuracy": im["accuracy"],
+                "intent_macro_f1": im["macro_f1"],
+                "confidently_wrong_rate": im["confidently_wrong_rate"],
+                "entity_f1": em["f1"],
             }
     out["threshold"] = threshold
     return out
 
 
 def cross_validate(
-    data: TrainingData, catalog_dir: Path | None, k: int, *, seed: int = 42, threshold: float = 0.45,
-    options: Any = None, work_dir: Path | None = None,
+    data: TrainingData,
+    catalog_dir: Path | None,
+    k: int,
+    *,
+    seed: int = 42,
+    threshold: float = 0.45,
+    options: TrainOptions | None = None,
+    work_dir: Path | None = None,
 ) -> list[Prediction]:
     """Predictions for every example from a model trained on the other folds (stratified by intent)."""
     import tempfile
@@ -184,8 +203,15 @@ def confusion_png(preds: Sequence[Prediction], path: Path) -> Path:
     for i in range(len(labels)):
         for j in range(len(labels)):
             if m[i, j]:
-                ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=6,
-                        color="white" if i == j else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(m[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if i == j else "black",
+                )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

@@ -1,9 +1,23 @@
-"""Sentence features for the intent classifier: character n-grams, pinyin n-grams, optionally words.
+"""Sentence features for the intent classifier: character n-grams, pinyin n-grams, entity masks.
 
 Character n-grams survive the missing punctuation and odd segmentation of dictated text; pinyin n-grams
 (accent-folded, see `pinyin.py`) make 高龄经贴 and 保修 look like 高龄津贴 and 报修 to the classifier.
-Weights are TF-IDF with sublinear term frequency, L2-normalised, computed here rather than by scikit-learn
-so that parsing needs neither scikit-learn nor scipy.
+Entities other than services are masked by one symbol per kind before the n-grams are taken (周六 and
+下周三 both become Ⓓ, 孙小梅 becomes Ⓝ), and the kinds found and how much of the message they cover are
+features of their own: a message that is only a date or a name is an answer (`inform`), whatever the
+date or name. So are the message's length and whether it ends as a question (short messages are
+mostly greetings, thanks and answers).
+
+Measured with 5-fold cross-validation on nlu_data (1,870 examples; `linli evaluate nlu --cv 5`):
+intent accuracy is 91.2 % with all of this; 90.2 % without the length and question features,
+89.7 % without entity masking, 88.7 % without both. Character trigrams lower it to 90.2 %; jieba words
+(91.2 %) and the sentence embedding of `knowledge.encoder` trained on same-intent pairs (90.2 %) do
+not help, so both are off. Pinyin n-grams change nothing on the data as written (91.3 % without),
+but with 15 % of the characters of the held-out folds swapped for homophones accuracy is 86.9 %
+without them and 89.1 % at weight 0.6.
+
+Weights are TF-IDF with sublinear term frequency, L2-normalised, computed here rather than by
+scikit-learn so that parsing needs neither scikit-learn nor scipy.
 """
 
 from __future__ import annotations
@@ -28,17 +42,26 @@ class FeatureConfig:
     """Which features to use; stored with the model so that parsing computes the same ones."""
 
     char_min: int = 1
-    char_max: int = 3
+    char_max: int = 2
     pinyin_min: int = 1
     pinyin_max: int = 3
     pinyin_weight: float = 0.6
     words: bool = False
     word_weight: float = 0.5
+    mask_entities: bool = True
+    shape: bool = True
+    entity_weight: float = 1.0
     min_df: int = 1
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready form."""
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> FeatureConfig:
+        """Read a stored form; a switch a model predates is off, so old models parse as they were trained."""
+        legacy_off = {"mask_entities": False, "shape": False}
+        return cls(**{**legacy_off, **raw})
 
 
 def _syllables(text: str, table: PinyinTable) -> list[str]:
@@ -52,10 +75,59 @@ def _syllables(text: str, table: PinyinTable) -> list[str]:
     return out
 
 
-def tokens(text: str, table: PinyinTable, cfg: FeatureConfig) -> Counter[str]:
-    """The weighted feature tokens of one normalised sentence (prefix c: characters, p: pinyin)."""
-    t = _DIGITS.sub("#", text)
+# One symbol per entity kind; services stay as words because which service it is tells the intent.
+MASKS = {
+    "date": "Ⓓ",
+    "time": "Ⓣ",
+    "location": "Ⓛ",
+    "person_name": "Ⓝ",
+    "phone": "Ⓟ",
+    "ticket_id": "Ⓚ",
+    "age": "Ⓐ",
+    "count": "Ⓒ",
+    "rating": "Ⓡ",
+}
+Span = tuple[str, int, int]
+
+
+def mask(text: str, entities: Sequence[Span]) -> str:
+    """The text with each non-service entity replaced by its kind's symbol."""
+    out: list[str] = []
+    pos = 0
+    for kind, start, end in sorted(entities, key=lambda e: e[1]):
+        if kind in MASKS and start >= pos:
+            out.append(text[pos:start])
+            out.append(MASKS[kind])
+            pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# A question's last word: 能办吗, 要带什么不, 到了没有.
+_QUESTION_END = ("吗", "么", "呢", "不", "没", "没有", "嘛", "啊吗")
+
+
+def _length_bucket(n: int) -> str:
+    return "1" if n <= 1 else "2-3" if n <= 3 else "4-6" if n <= 6 else "7-12" if n <= 12 else "13+"
+
+
+def _coverage(text: str, entities: Sequence[Span]) -> str:
+    covered = sum(end - start for kind, start, end in entities if kind in MASKS)
+    share = covered / max(len(text), 1)
+    return "all" if share >= 0.8 else "most" if share >= 0.5 else "some" if covered else "none"
+
+
+def tokens(text: str, table: PinyinTable, cfg: FeatureConfig, entities: Sequence[Span] = ()) -> Counter[str]:
+    """The feature tokens of one normalised sentence (c: characters, p: pinyin, e: entities, w: words)."""
     counts: Counter[str] = Counter()
+    if cfg.shape:
+        counts[f"e:len={_length_bucket(len(text))}"] += 1
+        counts[f"e:question={text.endswith(_QUESTION_END)}"] += 1
+    if cfg.mask_entities:
+        counts.update(f"e:{kind}" for kind, _, _ in entities)
+        counts[f"e:cover={_coverage(text, entities)}"] += 1
+        text = mask(text, entities)
+    t = _DIGITS.sub("#", text)
     padded = f" {t} "
     for n in range(cfg.char_min, cfg.char_max + 1):
         for i in range(len(padded) - n + 1):
@@ -66,10 +138,10 @@ def tokens(text: str, table: PinyinTable, cfg: FeatureConfig) -> Counter[str]:
         syl = ["^", *_syllables(t, table), "$"]
         for n in range(cfg.pinyin_min, cfg.pinyin_max + 1):
             for i in range(len(syl) - n + 1):
-                gram = syl[i : i + n]
-                if n == 1 and gram[0] in ("^", "$"):
+                sgram = syl[i : i + n]
+                if n == 1 and sgram[0] in ("^", "$"):
                     continue
-                counts["p:" + " ".join(gram)] += 1
+                counts["p:" + " ".join(sgram)] += 1
     if cfg.words:
         import jieba
 
@@ -86,9 +158,12 @@ class Vectorizer:
         self.vocabulary = list(vocabulary)
         self.index = {tok: i for i, tok in enumerate(self.vocabulary)}
         self.cfg = cfg
-        group = {"c": 1.0, "p": cfg.pinyin_weight, "w": cfg.word_weight}
-        self.weights = (np.asarray(idf, dtype=np.float64) * np.array([group[t[0]] for t in self.vocabulary])
-                        if self.vocabulary else np.zeros(0))
+        group = {"c": 1.0, "p": cfg.pinyin_weight, "w": cfg.word_weight, "e": cfg.entity_weight}
+        self.weights = (
+            np.asarray(idf, dtype=np.float64) * np.array([group[t[0]] for t in self.vocabulary])
+            if self.vocabulary
+            else np.zeros(0)
+        )
 
     @classmethod
     def fit(cls, docs: Sequence[Counter[str]], cfg: FeatureConfig) -> Vectorizer:
@@ -130,7 +205,10 @@ class Vectorizer:
             data.append(val[order])
             indptr.append(indptr[-1] + len(idx))
         return csr_matrix(
-            (np.concatenate(data) if data else np.zeros(0), np.concatenate(indices) if indices else np.zeros(0, int),
-             np.array(indptr)),
+            (
+                np.concatenate(data) if data else np.zeros(0),
+                np.concatenate(indices) if indices else np.zeros(0, int),
+                np.array(indptr),
+            ),
             shape=(len(docs), len(self.vocabulary)),
         )

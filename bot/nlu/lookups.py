@@ -28,7 +28,9 @@ def render_lookup(name: str, items: list[str]) -> str:
     """A Rasa 3.x NLU file with one lookup table."""
     body = yaml.safe_dump(
         {"version": "3.1", "nlu": [{"lookup": name, "examples": "".join(f"- {i}\n" for i in items)}]},
-        allow_unicode=True, sort_keys=False, width=1000,
+        allow_unicode=True,
+        sort_keys=False,
+        width=1000,
     )
     return HEADER + body
 

@@ -47,16 +47,23 @@ class NluModel:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=None, separators=(",", ":")),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=None, separators=(",", ":")),
+        encoding="utf-8",
+    )
 
 
 def save_model(model: NluModel, out_dir: Path) -> None:
     """Write the model files under `out_dir` (created if needed)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    meta = {**model.meta, "format_version": FORMAT_VERSION, "intents": model.classifier.intents,
-            "temperature": model.classifier.temperature, "features": model.vectorizer.cfg.to_json()}
+    meta = {
+        **model.meta,
+        "format_version": FORMAT_VERSION,
+        "intents": model.classifier.intents,
+        "temperature": model.classifier.temperature,
+        "features": model.vectorizer.cfg.to_json(),
+    }
     _write_json(out_dir / "meta.json", meta)
     _write_json(out_dir / "vocabulary.json", model.vectorizer.vocabulary)
     arrays = {
@@ -68,14 +75,17 @@ def save_model(model: NluModel, out_dir: Path) -> None:
         arrays["dense_weights"] = model.classifier.dense_weights
     # np.savez writes zip entries with a fixed timestamp, so equal arrays give equal bytes.
     with open(out_dir / "arrays.npz", "wb") as fh:
-        np.savez(fh, **arrays)
-    _write_json(out_dir / "lexicon.json", {
-        "services": model.service_patterns,
-        "repair": model.lexicon.to_json(),
-        "places": sorted(model.places),
-        "latin_words": sorted(model.latin_words),
-        "span_filter": model.span_filter.to_json(),
-    })
+        np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwargs as its own flags
+    _write_json(
+        out_dir / "lexicon.json",
+        {
+            "services": model.service_patterns,
+            "repair": model.lexicon.to_json(),
+            "places": sorted(model.places),
+            "latin_words": sorted(model.latin_words),
+            "span_filter": model.span_filter.to_json(),
+        },
+    )
     _write_json(out_dir / "pinyin.json", {c: "|".join(r) for c, r in model.table.items()})
 
 
@@ -91,16 +101,20 @@ def load_model(model_dir: Path) -> NluModel:
     vocab = json.loads((model_dir / "vocabulary.json").read_text(encoding="utf-8"))
     with np.load(model_dir / "arrays.npz", allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    cfg = FeatureConfig(**meta["features"])
+    cfg = FeatureConfig.from_json(meta["features"])
     vectorizer = Vectorizer(vocab, np.ones(len(vocab)), cfg)
     vectorizer.weights = arrays["idf_weights"]
     classifier = IntentClassifier(
-        list(meta["intents"]), arrays["weights"], arrays["intercept"], float(meta["temperature"]),
+        list(meta["intents"]),
+        arrays["weights"],
+        arrays["intercept"],
+        float(meta["temperature"]),
         arrays.get("dense_weights"),
     )
     lex = json.loads((model_dir / "lexicon.json").read_text(encoding="utf-8"))
-    table = {c: tuple(r.split("|")) for c, r in
-             json.loads((model_dir / "pinyin.json").read_text(encoding="utf-8")).items()}
+    table = {
+        c: tuple(r.split("|")) for c, r in json.loads((model_dir / "pinyin.json").read_text(encoding="utf-8")).items()
+    }
     encoder = None
     if meta.get("embedding"):
         from bot.nlu.embedding import StaticEncoder

@@ -30,7 +30,8 @@ _SPACE = re.compile(r"\s+")
 
 # 嗯 alone means "yes", so fillers are only removed when something else is left.
 _FILLER_CHARS = re.compile(r"[嗯呃唔噢喔诶欸啊哦]+|(?:^|(?<=\s))额(?!度)")
-# 那个/这个 are fillers before a pronoun or verb (那个我想问…), determiners before a noun (那个证明): keep those.
+# 那个/这个 are fillers before a pronoun or verb (那个我想问…), but determiners before a noun (那个证明),
+# and those are kept.
 _FILLER_WORDS = re.compile(
     r"就是说|怎么说呢|(?:那个|这个)(?=[我你您他她就想要请问能可是那这]|\s)|就是(?=[我你您他她想要那])"
 )
@@ -80,8 +81,13 @@ def _punct_and_space(mt: MappedText) -> MappedText:
             continue
         prev_c = text[i - 1] if i > 0 else ""
         next_c = text[i + 1] if i + 1 < len(text) else ""
-        if ch in _KEEP_BETWEEN_ALNUM and prev_c.isascii() and prev_c.isalnum() and next_c.isascii() \
-                and next_c.isalnum():
+        if (
+            ch in _KEEP_BETWEEN_ALNUM
+            and prev_c.isascii()
+            and prev_c.isalnum()
+            and next_c.isascii()
+            and next_c.isalnum()
+        ):
             continue
         edits.append((i, i + 1, " "))
     mt = mt.edit(edits)
@@ -111,9 +117,7 @@ def _collapse_repeats(mt: MappedText) -> MappedText:
     return mt.sub(_STUTTER, lambda m: m.group(1))
 
 
-def _one_pass(mt: MappedText) -> MappedText:
-    mt = mt.map_chars(_clean_char)
-    mt = _to_simplified(mt)
+def _speech_pass(mt: MappedText) -> MappedText:
     mt = _punct_and_space(mt)
     mt = _remove_fillers(mt)
     mt = _collapse_repeats(mt)
@@ -125,10 +129,10 @@ def normalize(text: str, max_chars: int | None = None) -> MappedText:
     """The normalised form of a message (truncated to `max_chars` first), mapped to the original."""
     if max_chars is not None and len(text) > max_chars:
         text = text[:max_chars]
-    mt = MappedText.of(text)
+    mt = _to_simplified(MappedText.of(text).map_chars(_clean_char))
     # Each step can open a new chance for another (a filler between two 我); stop at the fixed point.
     for _ in range(4):
-        nxt = _one_pass(mt)
+        nxt = _speech_pass(mt)
         if nxt.text == mt.text:
             return nxt
         mt = nxt

@@ -22,7 +22,7 @@ def fuzzy_syllable(syllable: str) -> str:
         return s
     for a, b in _INITIALS:
         if s.startswith(a):
-            s = b + s[len(a):]
+            s = b + s[len(a) :]
             break
     if s.endswith("ng") and not s.endswith("ong"):
         s = s[:-1]
@@ -57,7 +57,7 @@ def word_syllables(word: str) -> tuple[str, ...]:
     """The fuzzy syllables of a correctly written word, reading heteronyms in context (needs pypinyin)."""
     from pypinyin import Style, lazy_pinyin
 
-    return tuple(fuzzy_syllable(s) for s in lazy_pinyin(word, style=Style.NORMAL, errors=lambda x: list(x)))
+    return tuple(fuzzy_syllable(s) for s in lazy_pinyin(word, style=Style.NORMAL))
 
 
 def primary(table: PinyinTable, ch: str) -> str | None:

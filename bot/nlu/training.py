@@ -13,6 +13,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,12 @@ import numpy as np
 import yaml
 
 from bot.nlu.asr_repair import AsrLexicon, AsrRepairer, build_lexicon
-from bot.nlu.entities.extractor import EntityExtractor, gaps_of
-from bot.nlu.entities.span_filter import SpanFilter, fit_span_filter, overlap_counts, span_features
-from bot.nlu.mapped_text import MappedText
 from bot.nlu.classifier import Model, fit_classifier
 from bot.nlu.domain_terms import collect_terms
+from bot.nlu.entities.extractor import EntityExtractor, gaps_of
+from bot.nlu.entities.span_filter import SpanFilter, fit_span_filter, neighbours, span_features
 from bot.nlu.features import FeatureConfig, Vectorizer, tokens
+from bot.nlu.mapped_text import MappedText
 from bot.nlu.model_io import NluModel, save_model
 from bot.nlu.normalize import normalize
 from bot.nlu.training_data import Example, TrainingData, load_training_data
@@ -35,6 +36,8 @@ log = logging.getLogger("linli.nlu")
 COMMON_WORD_MIN_FREQ = 20
 # … and words at least this frequent are never cut through by a repair.
 FREQUENT_WORD_MIN_FREQ = 1000
+# Candidate spans do not depend on the message time, only date values do; training uses a fixed one.
+_TRAINING_NOW = dt.datetime(2024, 1, 1, 9, 0)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ class TrainReport:
     data_digest: str
 
 
-def common_words(min_freq: int = COMMON_WORD_MIN_FREQ) -> list[str]:
+@lru_cache(maxsize=4)
+def common_words(min_freq: int = COMMON_WORD_MIN_FREQ) -> tuple[str, ...]:
     """Words of jieba's dictionary at least `min_freq` frequent (read from the installed package)."""
     import jieba
 
@@ -72,7 +76,7 @@ def common_words(min_freq: int = COMMON_WORD_MIN_FREQ) -> list[str]:
             parts = line.split()
             if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) >= min_freq:
                 out.append(parts[0])
-    return out
+    return tuple(out)
 
 
 def _lexicon_words(terms: set[str], service_patterns: dict[str, str]) -> list[str]:
@@ -103,14 +107,13 @@ def fit_entity_filter(
     examples: Sequence[Example], mapped: Sequence[MappedText], extractor: EntityExtractor, seed: int
 ) -> SpanFilter:
     """Label every rule candidate of the training sentences by the annotations, and fit the filter."""
-    now = dt.datetime(2024, 1, 1, 9, 0)  # spans do not depend on the date, only values do
     samples = []
     for ex, mt in zip(examples, mapped, strict=True):
         gold = {(e.entity, e.start, e.end) for e in ex.entities}
         gaps = gaps_of(mt)
-        cands = extractor.candidates(mt.text, now, gaps)
-        counts = overlap_counts(cands)
-        for f, ov in zip(cands, counts, strict=True):
+        cands = extractor.candidates(mt.text, _TRAINING_NOW, gaps)
+        context = neighbours(cands)
+        for f, ov in zip(cands, context, strict=True):
             start, end = mt.span(f.start, f.end)
             samples.append((span_features(f, mt.text, ov, gaps), (f.entity, start, end) in gold, f.entity))
     return fit_span_filter(samples, seed=seed)
@@ -145,6 +148,7 @@ def fit_model(
             _lexicon_words(terms.lexicon_terms, terms.service_patterns),
             common_words(COMMON_WORD_MIN_FREQ),
             common_words(FREQUENT_WORD_MIN_FREQ),
+            table=table,
         )
     repairer = AsrRepairer(lexicon, table)
     mapped = prepare_texts(data.examples, repairer)
@@ -152,8 +156,10 @@ def fit_model(
     span_filter = fit_entity_filter(
         data.examples, mapped, EntityExtractor(terms.service_patterns, sorted(terms.places)), seed
     )
+    extractor = EntityExtractor(terms.service_patterns, sorted(terms.places), span_filter)
+    spans = [[(f.entity, f.start, f.end) for f in extractor.find(mt, _TRAINING_NOW)] for mt in mapped]
     labels = [ex.intent for ex in data.examples]
-    docs = [tokens(t, table, options.features) for t in texts]
+    docs = [tokens(t, table, options.features, sp) for t, sp in zip(texts, spans, strict=True)]
     vectorizer = Vectorizer.fit(docs, options.features)
     x = vectorizer.transform(docs)
     encoder = None
@@ -182,8 +188,18 @@ def fit_model(
         "embedding": bool(options.embedding),
         "fallback": _fallback_settings(data),
     }
-    return NluModel(meta, vectorizer, clf, lexicon, table, terms.service_patterns, sorted(terms.places),
-                    frozenset(latin), span_filter, encoder)
+    return NluModel(
+        meta,
+        vectorizer,
+        clf,
+        lexicon,
+        table,
+        terms.service_patterns,
+        sorted(terms.places),
+        frozenset(latin),
+        span_filter,
+        encoder,
+    )
 
 
 def _fallback_settings(data: TrainingData) -> dict[str, float]:
@@ -221,6 +237,12 @@ def train_nlu(
     tmp.rename(out_dir)
     seconds = time.perf_counter() - started
     log.info("trained NLU on %d examples in %.1f s", len(data.examples), seconds)
-    return TrainReport(out_dir, len(data.examples), len(model.classifier.intents),
-                       len(model.vectorizer.vocabulary), seconds, bool(model.meta["embedding"]),
-                       str(model.meta["data_digest"]))
+    return TrainReport(
+        out_dir,
+        len(data.examples),
+        len(model.classifier.intents),
+        len(model.vectorizer.vocabulary),
+        seconds,
+        bool(model.meta["embedding"]),
+        str(model.meta["data_digest"]),
+    )

@@ -139,15 +139,14 @@ def _items(block: Any) -> list[tuple[str, dict[str, Any]]]:
     """The examples of a block: a `|` string of `- item` lines, or a list of strings or {text, metadata}."""
     if block is None:
         return []
+    out: list[tuple[str, dict[str, Any]]] = []
     if isinstance(block, str):
-        out = []
         for raw in block.splitlines():
             m = _ITEM.match(raw)
             if m and m.group(1).strip():
                 out.append((m.group(1).strip(), {}))
         return out
     if isinstance(block, list):
-        out = []
         for item in block:
             if isinstance(item, str):
                 out.append((item.strip(), {}))

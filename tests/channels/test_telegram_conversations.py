@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-
 from bot.backend.models import Conversation
 from bot.backend.outbox import notify
 from tests.channels.conftest import Harness

@@ -12,6 +12,8 @@ from bot.config import Settings
 from bot.dialogue.engine import InboundMessage
 from tests.conftest import db_rows
 
+INBOUND = "SELECT text FROM messages WHERE direction = 'in'"
+
 
 class BrokenNlu:
     def parse(self, text: str, now: Any = None) -> Any:
@@ -32,7 +34,7 @@ def _say(settings: Settings, nlu: Any, retriever: Any, text: str) -> Any:
 def test_a_broken_nlu_still_gets_a_polite_clarifying_reply(settings: Settings, retriever: Any) -> None:
     result = _say(settings, BrokenNlu(), retriever, "高龄津贴要带什么材料")
     assert result.replies and "没太明白" in result.replies[0].text
-    assert db_rows(settings.database_url, "SELECT text FROM messages WHERE direction='in'") == [("高龄津贴要带什么材料",)]
+    assert db_rows(settings.database_url, INBOUND) == [("高龄津贴要带什么材料",)]
 
 
 def test_a_failing_action_hands_the_conversation_to_staff(
@@ -46,6 +48,6 @@ def test_a_failing_action_hands_the_conversation_to_staff(
     monkeypatch.setattr(ActionAnswerCatalog, "run", boom)
     result = _say(settings, nlu, retriever, "高龄津贴要带什么材料")
     assert "工作人员" in result.replies[0].text
-    assert db_rows(settings.database_url, "SELECT text FROM messages WHERE direction='in'") == [("高龄津贴要带什么材料",)]
+    assert db_rows(settings.database_url, INBOUND) == [("高龄津贴要带什么材料",)]
     assert db_rows(settings.database_url, "SELECT reason FROM escalations") == [("error",)]
     assert db_rows(settings.database_url, "SELECT status FROM conversations") == [("handoff",)]

@@ -10,8 +10,24 @@ from bot.nlu.asr_repair import AsrRepairer, build_lexicon
 from bot.nlu.mapped_text import MappedText
 from bot.nlu.pinyin import build_table, fuzzy_syllable
 
-TERMS = ["高龄津贴", "津贴", "补贴", "低保", "残疾", "证明", "居住证明", "预约", "报修", "投诉", "取消", "助浴", "社保卡",
-         "养老金", "保洁", "最低生活保障"]
+TERMS = [
+    "高龄津贴",
+    "津贴",
+    "补贴",
+    "低保",
+    "残疾",
+    "证明",
+    "居住证明",
+    "预约",
+    "报修",
+    "投诉",
+    "取消",
+    "助浴",
+    "社保卡",
+    "养老金",
+    "保洁",
+    "最低生活保障",
+]
 COMMON = ["取笑", "足浴", "保修", "什么", "每年", "宝洁"]
 LEXICON = build_lexicon(TERMS, common_words=COMMON, frequent_words=["什么", "每年", "我们", "老人"])
 REPAIRER = AsrRepairer(LEXICON, build_table())
@@ -38,7 +54,9 @@ def test_repairs_slips(raw: str, fixed: str) -> None:
     assert repair(raw) == fixed
 
 
-@pytest.mark.parametrize("kept", ["我想取笑他", "去做足浴", "我要保修", "明天的保洁先别来", "低保每年什么时候审", "今天天气好"])
+@pytest.mark.parametrize(
+    "kept", ["我想取笑他", "去做足浴", "我要保修", "明天的保洁先别来", "低保每年什么时候审", "今天天气好"]
+)
 def test_leaves_correct_and_common_words(kept: str) -> None:
     assert repair(kept) == kept
 
@@ -59,7 +77,11 @@ def test_idempotent_and_length_preserving(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=ALPHABET, max_size=12), st.sampled_from(TERMS + COMMON), st.text(alphabet=ALPHABET, max_size=12))
+@given(
+    st.text(alphabet=ALPHABET, max_size=12),
+    st.sampled_from(TERMS + COMMON),
+    st.text(alphabet=ALPHABET, max_size=12),
+)
 def test_never_changes_an_exact_word(left: str, word: str, right: str) -> None:
     out = repair(left + word + right)
     # The word may only change if a repair around it cut through it, which the rules forbid.

@@ -26,7 +26,8 @@ def env(tmp_path: Path, nlu_data_dir: Path, catalog_dir: Path) -> dict[str, str]
 
 def test_evaluate_json_is_one_object(trained: TrainReport, nlu_data_dir: Path, env: dict[str, str]) -> None:
     result = CliRunner().invoke(
-        cli, ["evaluate", "nlu", "--data", str(nlu_data_dir / "nlu"), "--model", str(trained.out_dir), "--json"],
+        cli,
+        ["evaluate", "nlu", "--data", str(nlu_data_dir / "nlu"), "--model", str(trained.out_dir), "--json"],
         env=env,
     )
     assert result.exit_code == 0, result.output
@@ -37,11 +38,23 @@ def test_evaluate_json_is_one_object(trained: TrainReport, nlu_data_dir: Path, e
     assert report["by_style"]["stt"]["n"] > 0
 
 
-def test_evaluate_report_writes_png(trained: TrainReport, nlu_data_dir: Path, env: dict[str, str], tmp_path: Path) -> None:
+def test_evaluate_report_writes_png(
+    trained: TrainReport, nlu_data_dir: Path, env: dict[str, str], tmp_path: Path
+) -> None:
     out = tmp_path / "report"
     result = CliRunner().invoke(
-        cli, ["evaluate", "nlu", "--data", str(nlu_data_dir / "nlu"), "--model", str(trained.out_dir),
-              "--report", str(out)], env=env,
+        cli,
+        [
+            "evaluate",
+            "nlu",
+            "--data",
+            str(nlu_data_dir / "nlu"),
+            "--model",
+            str(trained.out_dir),
+            "--report",
+            str(out),
+        ],
+        env=env,
     )
     assert result.exit_code == 0, result.output
     assert (out / "intent_confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

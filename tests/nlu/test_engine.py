@@ -30,8 +30,13 @@ def assert_rasa_shape(result: dict) -> None:
 
 @pytest.mark.parametrize(
     ("text", "intent"),
-    [("你好", "greet"), ("谢谢你", "thank"), ("高龄津贴怎么申请", "ask_service_info"),
-     ("我想预约明天的助浴", "book_service"), ("我的工单到哪了", "check_status")],
+    [
+        ("你好", "greet"),
+        ("谢谢你", "thank"),
+        ("高龄津贴怎么申请", "ask_service_info"),
+        ("我想预约明天的助浴", "book_service"),
+        ("我的工单到哪了", "check_status"),
+    ],
 )
 def test_parse_shape_and_intent(nlu: EmbeddedNlu, now: dt.datetime, text: str, intent: str) -> None:
     result = nlu.parse(text, now=now)
@@ -47,7 +52,16 @@ def test_homophone_slip_still_understood(nlu: EmbeddedNlu, now: dt.datetime) -> 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "😀😀😀", "\x00\x01\x02\x1b[31m", "asdkjh qwpoeiru zxmcnv", "\u200b\u200d\ufeff", "!!!???", "\ud800"],
+    [
+        "",
+        "   ",
+        "😀😀😀",
+        "\x00\x01\x02\x1b[31m",
+        "asdkjh qwpoeiru zxmcnv",
+        "\u200b\u200d\ufeff",
+        "!!!???",
+        "\ud800",
+    ],
 )
 def test_nothing_to_understand_is_out_of_scope(nlu: EmbeddedNlu, now: dt.datetime, text: str) -> None:
     result = nlu.parse(text, now=now)
@@ -81,7 +95,13 @@ def test_low_confidence_falls_back_like_rasa(trained: TrainReport, now: dt.datet
 
 
 def test_threads_get_the_same_answers(nlu: EmbeddedNlu, now: dt.datetime) -> None:
-    texts = ["你好", "我想预约明天下午两点的助浴", "电话幺三八一二三四五六七八", "3号楼楼道灯坏了", "非常满意"] * 40
+    texts = [
+        "你好",
+        "我想预约明天下午两点的助浴",
+        "电话幺三八一二三四五六七八",
+        "3号楼楼道灯坏了",
+        "非常满意",
+    ] * 40
     expected = [nlu.parse(t, now=now) for t in texts]
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda t: nlu.parse(t, now=now), texts))
@@ -105,7 +125,8 @@ def test_missing_model_is_reported(tmp_path: Path) -> None:
 
 
 def test_importing_the_package_is_cheap() -> None:
-    code = "import sys, bot.nlu; print(sorted(m for m in ('torch', 'spacy', 'sklearn', 'scipy') if m in sys.modules))"
+    heavy = ("torch", "spacy", "sklearn", "scipy", "pypinyin")
+    code = f"import sys, bot.nlu; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -38,7 +38,7 @@ def ents(nlu: EmbeddedNlu, text: str, now: dt.datetime) -> dict[str, list[tuple[
         ("基本满意吧", "rating", [("基本满意", 3)]),
         ("非常不满意", "rating", [("非常不满意", 1)]),
         ("差评", "rating", [("差评", 1)]),
-        ("打3分", "rating", [("打3分", 3)]),
+        ("打3分", "rating", [("3分", 3)]),
         ("五星", "rating", [("五星", 5)]),
         ("地址是3号楼2单元501", "location", [("3号楼2单元501", "3号楼2单元501")]),
         ("我住幸福路88号", "location", [("幸福路88号", "幸福路88号")]),
@@ -49,6 +49,10 @@ def ents(nlu: EmbeddedNlu, text: str, now: dt.datetime) -> dict[str, list[tuple[
         ("李师傅什么时候来", "person_name", [("李师傅", "李师傅")]),
         ("我叫王秀兰", "person_name", [("王秀兰", "王秀兰")]),
         ("我姓王", "person_name", [("王", "王")]),
+        ("王建国，电话13912345678", "person_name", [("王建国", "王建国")]),
+        ("手机+86 137 1234 5678", "phone", [("+86 137 1234 5678", "13712345678")]),
+        ("俺娘八十八了", "age", [("八十八", 88)]),
+        ("二十来个人", "count", [("二十来个人", 20)]),
     ],
 )
 def test_entity_kinds(nlu: EmbeddedNlu, now: dt.datetime, text: str, kind: str, expected: list) -> None:

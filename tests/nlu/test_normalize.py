@@ -33,7 +33,17 @@ def test_examples(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "kept",
-    ["那个证明怎么开", "残疾人两项补贴", "十分满意", "快一点", "万一不行呢", "两三个人", "我要那个", "看看", "嗯"],
+    [
+        "那个证明怎么开",
+        "残疾人两项补贴",
+        "十分满意",
+        "快一点",
+        "万一不行呢",
+        "两三个人",
+        "我要那个",
+        "看看",
+        "嗯",
+    ],
 )
 def test_keeps_what_is_not_noise(kept: str) -> None:
     assert normalize(kept).text == kept
@@ -53,8 +63,19 @@ def test_truncation() -> None:
     assert len(normalize("好" * 20_000, max_chars=2000).original) == 2000
 
 
-@pytest.mark.parametrize(("raw", "value"), [("八十二", 82), ("一百零五", 105), ("一百五", 150), ("两千三", 2300),
-                                             ("十二", 12), ("幺三八", 138), ("20", 20), ("三万五", 35000)])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("八十二", 82),
+        ("一百零五", 105),
+        ("一百五", 150),
+        ("两千三", 2300),
+        ("十二", 12),
+        ("幺三八", 138),
+        ("20", 20),
+        ("三万五", 35000),
+    ],
+)
 def test_chinese_numbers(raw: str, value: int) -> None:
     assert cn_to_int(raw) == value
 

@@ -35,7 +35,9 @@ class FakeRasa(BaseHTTPRequestHandler):
             self.send_response(500)
             self.end_headers()
             return
-        payload = b"not json" if self.path.startswith("/garbage") else json.dumps({**PARSE, "text": body["text"]}).encode()
+        payload = (
+            b"not json" if self.path.startswith("/garbage") else json.dumps({**PARSE, "text": body["text"]}).encode()
+        )
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

@@ -13,19 +13,27 @@ from bot.nlu.training_data import load_file, load_training_data, parse_annotated
 def test_plain_entity_annotation_gives_offsets_in_plain_text() -> None:
     text, spans = parse_annotated("我想预约[明天](date)[上午十点](time)的助浴")
     assert text == "我想预约明天上午十点的助浴"
-    assert [(s.entity, s.start, s.end, s.value) for s in spans] == [("date", 4, 6, "明天"), ("time", 6, 10, "上午十点")]
+    assert [(s.entity, s.start, s.end, s.value) for s in spans] == [
+        ("date", 4, 6, "明天"),
+        ("time", 6, 10, "上午十点"),
+    ]
     assert all(text[s.start : s.end] == s.text for s in spans)
 
 
 def test_dict_annotation_with_value_role_and_group() -> None:
-    text, spans = parse_annotated('从[北门]{"entity": "location", "role": "from", "group": "1"}到[高龄津贴]{"entity": "service", "value": "elderly-allowance"}')
+    text, spans = parse_annotated(
+        '从[北门]{"entity": "location", "role": "from", "group": "1"}'
+        '到[高龄津贴]{"entity": "service", "value": "elderly-allowance"}'
+    )
     assert text == "从北门到高龄津贴"
     assert spans[0].role == "from" and spans[0].group == "1" and spans[0].value == "北门"
     assert (spans[1].start, spans[1].end, spans[1].value) == (4, 8, "elderly-allowance")
 
 
 def test_old_style_value_and_list_of_dicts() -> None:
-    text, spans = parse_annotated('[洗澡](service:bathing-assistance)和[两位][{"entity": "count", "value": "2"}, {"entity": "people"}]')
+    text, spans = parse_annotated(
+        '[洗澡](service:bathing-assistance)和[两位][{"entity": "count", "value": "2"}, {"entity": "people"}]'
+    )
     assert text == "洗澡和两位"
     assert spans[0].value == "bathing-assistance"
     assert [(s.entity, s.start, s.end) for s in spans[1:]] == [("count", 3, 5), ("people", 3, 5)]

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from bot.nlu.entities.base import Found
 from bot.nlu.entities.contact import find_phones, find_tickets
 from bot.nlu.entities.dates import find_dates
-from bot.nlu.entities.places import NameFinder, PlaceFinder
+from bot.nlu.entities.names import NameFinder
+from bot.nlu.entities.places import PlaceFinder
 from bot.nlu.entities.quantities import find_ages, find_counts, find_ratings
 from bot.nlu.entities.service import ServiceMatcher
 from bot.nlu.entities.span_filter import SpanFilter
@@ -19,7 +20,18 @@ from bot.nlu.mapped_text import MappedText
 from bot.nlu.types import EntityDict
 
 # Between two finds of the same length, the earlier kind here wins (活动室 is a service before a place).
-PRIORITY = ("ticket_id", "phone", "service", "date", "time", "age", "count", "rating", "person_name", "location")
+PRIORITY = (
+    "ticket_id",
+    "phone",
+    "service",
+    "date",
+    "time",
+    "age",
+    "count",
+    "rating",
+    "person_name",
+    "location",
+)
 # A date and a time may share a span: 今晚 is both today and the evening.
 _MAY_SHARE = frozenset({"date", "time"})
 
@@ -97,8 +109,13 @@ class EntityExtractor:
 
     def extract(self, mt: MappedText, now: dt.datetime) -> list[EntityDict]:
         """Entities in Rasa's shape, with start/end/text referring to the original message."""
+        return self.to_dicts(mt, self.find(mt, now))
+
+    @staticmethod
+    def to_dicts(mt: MappedText, found: Iterable[Found]) -> list[EntityDict]:
+        """Finds of `find` in Rasa's shape, with start/end/text referring to the original message."""
         out: list[EntityDict] = []
-        for f in self.find(mt, now):
+        for f in found:
             start, end = mt.span(f.start, f.end)
             out.append(
                 EntityDict(

@@ -9,7 +9,6 @@ Kinds with too few annotations to learn from keep every candidate.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 
 from bot.nlu.entities.base import Found
@@ -23,8 +22,12 @@ def _value_bucket(value: object) -> str:
     return "text" if value == "" else "norm"
 
 
-def span_features(f: Found, text: str, overlaps: int, gaps: frozenset[int] = frozenset()) -> list[str]:
+Neighbours = tuple[int, bool]  # (same-kind candidates overlapping it, a same-kind candidate before it)
+
+
+def span_features(f: Found, text: str, neighbours: Neighbours, gaps: frozenset[int] = frozenset()) -> list[str]:
     """Feature names of one candidate in normalised text (`gaps`: where punctuation was removed)."""
+    overlaps, later = neighbours
     t = f.entity
     s = text[f.start : f.end]
     prev1 = text[f.start - 1 : f.start] or "^"
@@ -43,17 +46,21 @@ def span_features(f: Found, text: str, overlaps: int, gaps: frozenset[int] = fro
         f"{t}|first={s[:1]}",
         f"{t}|last={s[-1:]}",
         f"{t}|ov={min(overlaps, 3)}",
+        f"{t}|later={later}",
         f"{t}|v={_value_bucket(f.value)}",
         f"{t}|gl={f.start in gaps or f.start == 0}",
         f"{t}|gr={f.end in gaps or f.end == len(text)}",
     ]
 
 
-def overlap_counts(found: Sequence[Found]) -> list[int]:
-    """For each candidate, how many other candidates of the same kind overlap it."""
+def neighbours(found: Sequence[Found]) -> list[Neighbours]:
+    """For each candidate: how many of the same kind overlap it, and whether one of its kind comes
+    before it (a second service in 办残疾证要带身份证吗 is a document to bring, not a service)."""
     out = []
     for f in found:
-        out.append(sum(1 for g in found if g is not f and g.entity == f.entity and g.start < f.end and f.start < g.end))
+        same = [g for g in found if g is not f and g.entity == f.entity]
+        overlaps = sum(1 for g in same if g.start < f.end and f.start < g.end)
+        out.append((overlaps, any(g.end <= f.start for g in same)))
     return out
 
 
@@ -67,9 +74,9 @@ class SpanFilter:
 
     def keep(self, found: Sequence[Found], text: str, gaps: frozenset[int] = frozenset()) -> list[Found]:
         """The candidates that are entities."""
-        counts = overlap_counts(found)
+        context = neighbours(found)
         out = []
-        for f, ov in zip(found, counts, strict=True):
+        for f, ov in zip(found, context, strict=True):
             if f.entity not in self.trained_kinds:
                 out.append(f)
                 continue
@@ -80,8 +87,10 @@ class SpanFilter:
 
     def to_json(self) -> dict[str, object]:
         """A JSON-ready form, stored with the model."""
-        return {"weights": {k: round(v, 6) for k, v in sorted(self.weights.items())},
-                "trained_kinds": sorted(self.trained_kinds)}
+        return {
+            "weights": {k: round(v, 6) for k, v in sorted(self.weights.items())},
+            "trained_kinds": sorted(self.trained_kinds),
+        }
 
     @classmethod
     def from_json(cls, raw: Mapping[str, object]) -> SpanFilter:
@@ -116,8 +125,3 @@ def fit_span_filter(samples: Sequence[tuple[list[str], bool, str]], *, seed: int
     for k in kinds:
         weights[k] = weights.get(k, 0.0) + float(model.intercept_[0])
     return SpanFilter(weights, kinds)
-
-
-def sigmoid(z: float) -> float:
-    """The logistic function, for reporting a candidate's probability."""
-    return 1.0 / (1.0 + math.exp(-z))
