@@ -19,8 +19,14 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "console"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")]
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture(autouse=True)
+def _chromium_present() -> None:
+    """Fail, never skip: `make browser` (run by .ci/run) installs Debian's chromium."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing at /usr/bin/chromium; run `make browser`")
 
 
 def test_staff_sees_a_new_escalation_arrive_and_replies(console: ConsoleServer) -> None:
