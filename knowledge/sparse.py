@@ -4,6 +4,9 @@ Characters catch exact wording; toneless pinyin, with the initials and finals th
 speech-to-text confuse folded together (zh/z, ch/c, sh/s, l/n, h/f, -ing/-in, -eng/-en, -ang/-an), catches
 homophone slips: 高龄经贴 and 高龄津贴 share every pinyin bigram. Scores are normalised by the most the
 query could score, so they lie in [0, 1] and say how much of the query a passage covers.
+
+`NameIndex` is the other lexical signal: whether a question names a service by its name or an alias,
+exactly or by sound.
 """
 
 from __future__ import annotations

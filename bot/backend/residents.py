@@ -48,11 +48,17 @@ async def ensure_identity(
         identity.resident = resident
         session.add(identity)
         await session.flush()
-    elif chat_id and identity.chat_id != chat_id:
+    else:
+        touch_identity(identity, chat_id)
+    return identity
+
+
+def touch_identity(identity: ChannelIdentity, chat_id: str | None) -> None:
+    """A message came in: the identity is reachable again, at its latest chat."""
+    if chat_id and identity.chat_id != chat_id:
         identity.chat_id = chat_id
     if not identity.active:
         identity.active = True
-    return identity
 
 
 async def latest_conversation(session: AsyncSession, identity: ChannelIdentity) -> Conversation | None:

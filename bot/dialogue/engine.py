@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.backend import residents
 from bot.backend.escalations import open_escalation
-from bot.backend.models import Conversation, Message, ProcessedInbound
+from bot.backend.models import ChannelIdentity, Community, Conversation, Message, ProcessedInbound
 from bot.config import Settings
 from bot.dialogue.domain import Domain, Reply
 from bot.dialogue.payload import parse_payload
@@ -162,8 +162,7 @@ class DialogueEngine:
         """Keep the message and give it to staff, so a bug never leaves a resident unanswered."""
         reply = Reply("抱歉，系统出了点问题。您的消息已转给社区工作人员，他们会尽快回复您。")
         async with self.sessionmaker() as session, session.begin():
-            community = await self._community(session, msg)
-            identity = await residents.ensure_identity(session, msg.channel, msg.sender, community, msg.chat_id)
+            identity, community = await self._sender(session, msg)
             conv, _ = await residents.ensure_conversation(session, identity, community)
             session.add(Message(conversation_id=conv.id, direction="in", sender="resident", text=text,
                                 parse=dict(parse), intent=parse["intent"]["name"],
@@ -188,8 +187,7 @@ class DialogueEngine:
                 done = await self._already_processed(session, msg)
                 if done is not None:
                     return done
-            community = await self._community(session, msg)
-            identity = await residents.ensure_identity(session, msg.channel, msg.sender, community, msg.chat_id)
+            identity, community = await self._sender(session, msg)
             conv, _ = await residents.ensure_conversation(session, identity, community)
             state: dict[str, Any] = dict(conv.state or {})
             slots = state.setdefault("slots", {})
@@ -246,17 +244,24 @@ class DialogueEngine:
                    for r in resp.get("replies", [])]
         return TurnResult(resp["conversation_id"], resp["conversation_token"], replies, duplicate=True)
 
-    async def _community(self, session: AsyncSession, msg: InboundMessage) -> Any:
-        code = msg.community
-        if not code:
-            identity = await residents.find_identity(session, msg.channel, msg.sender)
-            if identity is not None:
-                return identity.resident.community
-            code = self.settings.default_community
-        settings = self.communities.get(code)
+    async def _sender(self, session: AsyncSession, msg: InboundMessage) -> tuple[ChannelIdentity, Community]:
+        """The sender's identity and community, created on first contact (one query when known)."""
+        identity = await residents.find_identity(session, msg.channel, msg.sender)
+        if identity is not None:
+            if msg.community and msg.community != identity.resident.community.code:
+                await self._community(session, msg.community)  # an unknown code is still refused
+            residents.touch_identity(identity, msg.chat_id)
+            return identity, identity.resident.community
+        community = await self._community(session, msg.community or self.settings.default_community)
+        identity = await residents.ensure_identity(session, msg.channel, msg.sender, community, msg.chat_id)
+        return identity, community
+
+    async def _community(self, session: AsyncSession, code: str) -> Community:
+        """A community by code: created from its settings file on first use, refused when unknown."""
         existing = await residents.get_community(session, code)
         if existing is not None:
             return existing
+        settings = self.communities.get(code)
         if settings is None and code != self.settings.default_community:
             raise InvalidInput(f"unknown community {code!r}")
         return await residents.ensure_community(session, code, settings.name if settings else code)

@@ -103,22 +103,22 @@ def _clustered(n: int, dim: int, seed: int) -> np.ndarray:
 
 
 def test_index_kind_is_chosen_by_size() -> None:
-    assert choose_kind(500) == "flat"
-    assert choose_kind(10_000_000) == "hnsw"
+    assert [choose_kind(n) for n in (500, 100_000, 10_000_000)] == ["flat", "hnsw", "ivf"]
+    assert choose_kind(5000, exact_limit=1000) == "hnsw"
 
 
-def test_hnsw_recall_at_10_matches_exact_search(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_approximate_recall_at_10_matches_exact_search(kind: str, tmp_path: Path) -> None:
     vectors = _clustered(6000, 64, seed=1)
     queries = _clustered(200, 64, seed=2)
     exact = DenseIndex.build(vectors, kind="flat")
-    approx = DenseIndex.build(vectors, exact_limit=1000)
-    assert approx.kind == "hnsw"
+    approx = DenseIndex.build(vectors, kind=kind)  # type: ignore[arg-type]
     es, ei = exact.search(queries, 10)
     fs, fi = approx.search(queries, 10)
     assert recall_at_k(fi, ei, es, fs) >= 0.95
     approx.save(tmp_path)
     again = DenseIndex.load(tmp_path)
-    assert again.kind == "hnsw" and np.array_equal(again.search(queries, 10)[1], fi)
+    assert again.kind == kind and np.array_equal(again.search(queries, 10)[1], fi)
 
 
 # --- the built fixture index ---------------------------------------------------------------------------
