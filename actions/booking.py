@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import format_clock, format_day, load_context, mask_phone, normalise_phone, service_of
+from actions.common import ContactSlots, format_clock, format_day, load_context, mask_phone, service_of
 from actions.runtime import get_services, session_scope
 from actions.slots import PERIODS, date_problem, day_buttons, match_time, open_slots, parse_day, slot_buttons
 from bot.backend import bookings
@@ -23,7 +23,7 @@ def _bookable_buttons(limit: int = 6) -> list[dict[str, str]]:
     return [{"title": s.name, "payload": f'/book_service{{"service":"{s.id}"}}'} for s in svcs]
 
 
-class ValidateBookingForm(FormValidationAction):
+class ValidateBookingForm(ContactSlots, FormValidationAction):
     """Checks service, date, time, people, name and phone one by one, saying why when one fails."""
 
     def name(self) -> str:
@@ -118,24 +118,6 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(text=f"每次最多可以约{limit}位，请说一个1到{limit}之间的人数。")
             return {"people": None}
         return {"people": people}
-
-    async def validate_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: DomainDict) -> dict[str, Any]:
-        """A short name or form of address."""
-        name = str(value or "").strip()
-        if not name or len(name) > 20 or name.isdigit():
-            dispatcher.utter_message(text="请告诉我怎么称呼您，比如“王阿姨”或“张建国”。")
-            return {"name": None}
-        return {"name": name}
-
-    async def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
-        """A mainland mobile or landline number."""
-        phone = normalise_phone(value)
-        if phone is None:
-            dispatcher.utter_message(text="这个号码好像不对，请说11位手机号或带区号的座机号。")
-            return {"phone": None}
-        return {"phone": phone}
 
 
 def _in(slot: Any, period: str, tz: str) -> bool:

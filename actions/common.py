@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.runtime import ActionServices
@@ -99,6 +101,28 @@ def service_of(services: ActionServices, value: Any) -> Service | None:
         if text == s.name or text in s.aliases:
             return s
     return None
+
+
+class ContactSlots:
+    """Validation of the contact slots that several forms share (mixed into FormValidationActions)."""
+
+    async def validate_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> dict[str, Any]:
+        """A short name or form of address."""
+        name = str(value or "").strip()
+        if not name or len(name) > 20 or name.isdigit():
+            dispatcher.utter_message(text="请告诉我怎么称呼您，比如“王阿姨”或“张建国”。")
+            return {"name": None}
+        return {"name": name}
+
+    async def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> dict[str, Any]:
+        """A mainland mobile or landline number."""
+        phone = normalise_phone(value)
+        if phone is None:
+            dispatcher.utter_message(text="这个号码好像不对，请说11位手机号或带区号的座机号。")
+            return {"phone": None}
+        return {"phone": phone}
 
 
 def custom_speech(text: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking import CONFIRM_BUTTONS
-from actions.common import format_clock, format_day, load_context, mask_phone, normalise_phone, service_of
+from actions.common import ContactSlots, format_clock, format_day, load_context, mask_phone, service_of
 from actions.runtime import get_services, session_scope
 from bot.backend import bookings, workorders
 from bot.backend.models import Resident
@@ -52,7 +52,7 @@ def categorise(text: str, service_id: str | None) -> str:
     return "求助"
 
 
-class ValidateRequestForm(FormValidationAction):
+class ValidateRequestForm(ContactSlots, FormValidationAction):
     """Checks the description, place and contact of a request."""
 
     def name(self) -> str:
@@ -75,15 +75,6 @@ class ValidateRequestForm(FormValidationAction):
             dispatcher.utter_message(text="请说具体一点，比如“5号楼3单元楼道”或“小区东门”。")
             return {"location": None}
         return {"location": text[:200]}
-
-    async def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
-        """A mainland mobile or landline number."""
-        phone = normalise_phone(value)
-        if phone is None:
-            dispatcher.utter_message(text="这个号码好像不对，请说11位手机号或带区号的座机号。")
-            return {"phone": None}
-        return {"phone": phone}
 
 
 def _deadline_text(moment: dt.datetime, tz: str, today: dt.date) -> str:

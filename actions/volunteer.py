@@ -10,14 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking import CONFIRM_BUTTONS
-from actions.common import load_context, mask_phone, normalise_phone
+from actions.common import ContactSlots, load_context, mask_phone
 from actions.runtime import get_services, session_scope
 from bot.backend.models import VolunteerSignup
 
 ACTIVITIES = ("助老陪伴", "环境清洁", "文明劝导", "活动协助", "防疫应急", "课业辅导")
 
 
-class ValidateVolunteerForm(FormValidationAction):
+class ValidateVolunteerForm(ContactSlots, FormValidationAction):
     """Checks the activity, name and phone of a volunteer."""
 
     def name(self) -> str:
@@ -28,20 +28,6 @@ class ValidateVolunteerForm(FormValidationAction):
         """Any short description of what the resident wants to help with."""
         text = str(value or "").strip()
         return {"activity": text[:60]} if len(text) >= 2 else {"activity": None}
-
-    async def validate_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: DomainDict) -> dict[str, Any]:
-        """A short name."""
-        name = str(value or "").strip()
-        return {"name": name} if 0 < len(name) <= 20 and not name.isdigit() else {"name": None}
-
-    async def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
-        """A mainland phone number."""
-        phone = normalise_phone(value)
-        if phone is None:
-            dispatcher.utter_message(text="这个号码好像不对，请说11位手机号。")
-        return {"phone": phone}
 
 
 class ActionAskActivity(Action):

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from knowledge.dense import DenseIndex, normalise, recall_at_k  # noqa: E402
 from knowledge.encoder import DEFAULT_DIM  # noqa: E402
+from knowledge.index_build import ENCODER_EPOCHS  # noqa: E402
 from knowledge.retriever import RetrievalResult  # noqa: E402
 
 QUERIES = 1000
@@ -101,13 +102,13 @@ def quality(epochs: int) -> None:
     from knowledge.index_build import make_retriever
     from knowledge.loader import load_catalog
     from knowledge.passages import catalog_pairs, name_text, nlu_pairs
-    from knowledge.retriever import MODES, evaluate
+    from knowledge.retriever import MODES, default_query_normalizer, evaluate
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     catalog = load_catalog(settings.catalog_dir)
     nlu_dir = Path(settings.nlu_data) / "nlu"
     by_name = {name_text(s): s.id for s in catalog.services}
-    examples = nlu_pairs(nlu_dir, catalog)
+    examples = nlu_pairs(nlu_dir, catalog, default_query_normalizer())
     dev_nlu = [{"q": a, "ids": [by_name[p]]} for a, p in examples if _held_out(a)]
     pairs = catalog_pairs(catalog) + [(a, p) for a, p in examples if not _held_out(a)]
     raw = yaml.safe_load(DEV_FILE.read_text(encoding="utf-8"))
@@ -151,7 +152,7 @@ def main() -> None:
     ap.add_argument("--data", choices=["clustered", "uniform"], default="clustered")
     ap.add_argument("--dim", type=int, default=DEFAULT_DIM, help="vector dimension (the encoder's)")
     ap.add_argument("--quality", action="store_true", help="measure retrieval quality on the real catalog")
-    ap.add_argument("--epochs", type=int, default=4, help="encoder epochs for --quality")
+    ap.add_argument("--epochs", type=int, default=ENCODER_EPOCHS, help="encoder epochs for --quality")
     args = ap.parse_args()
     if args.quality:
         quality(args.epochs)

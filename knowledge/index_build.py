@@ -18,7 +18,6 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT = 1
-ENCODER_EPOCHS = 4
+ENCODER_EPOCHS = 3
 _KEEP_VERSIONS = 3
 # Written by sentence-transformers with library versions and dates; not part of the index's content.
 _UNHASHED = {"README.md"}
@@ -74,12 +73,6 @@ def _write_json(path: Path, payload: Any) -> None:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def normalised_pairs(pairs: list[tuple[str, str]], norm: Callable[[str], str]) -> list[tuple[str, str]]:
-    """Pairs in the normalised form queries take (each distinct text normalised once)."""
-    normed = {t: norm(t) for t in sorted({t for pair in pairs for t in pair})}
-    return [(normed[a], normed[p]) for a, p in pairs]
-
-
 def make_retriever(
     catalog: Catalog,
     pairs: list[tuple[str, str]],
@@ -99,7 +92,7 @@ def make_retriever(
     if encoder_name:
         encoder = load_encoder(encoder_name)
     else:
-        encoder = train_encoder(normalised_pairs(pairs, norm), encoder_dir, seed=seed, epochs=epochs)
+        encoder = train_encoder(pairs, encoder_dir, seed=seed, epochs=epochs)
         (encoder_dir / "README.md").unlink(missing_ok=True)  # dated model card, not content
     vectors = encoder.encode(
         index_texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=256, show_progress_bar=False
@@ -115,7 +108,8 @@ def build_index(settings: Settings, *, seed: int = 42, epochs: int = ENCODER_EPO
     """Build passages, encoder (unless `settings.encoder` names one), dense and sparse indexes; publish."""
     started = time.perf_counter()
     catalog = load_catalog(settings.catalog_dir)
-    pairs = [] if settings.encoder else training_pairs(catalog, Path(settings.nlu_data) / "nlu")
+    norm = default_query_normalizer()
+    pairs = [] if settings.encoder else training_pairs(catalog, Path(settings.nlu_data) / "nlu", norm)
     root = Path(settings.index_dir)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))

@@ -11,7 +11,7 @@ from one community they would even make its street name match every service).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -104,8 +104,14 @@ def catalog_pairs(catalog: Catalog) -> list[tuple[str, str]]:
     return pairs
 
 
-def nlu_pairs(nlu_dir: Path, catalog: Catalog) -> list[tuple[str, str]]:
-    """(example, name passage) pairs for NLU examples whose `service` entity names a catalog id."""
+def nlu_pairs(
+    nlu_dir: Path, catalog: Catalog, normalizer: Callable[[str], str] | None = None
+) -> list[tuple[str, str]]:
+    """(example, name passage) pairs for NLU examples whose `service` entity names a catalog id.
+
+    Examples are typed or dictated the way residents write, so they pass through `normalizer` (the one
+    queries go through); catalog text is written clean and is used as it is.
+    """
     from bot.nlu.training_data import load_training_data
 
     if not Path(nlu_dir).exists():
@@ -119,15 +125,17 @@ def nlu_pairs(nlu_dir: Path, catalog: Catalog) -> list[tuple[str, str]]:
             sid = ent.value if catalog.get(ent.value) else data.synonyms.get(ent.text, "")
             service = catalog.get(sid)
             if service is not None:
-                pairs.append((ex.text, name_text(service)))
+                pairs.append((normalizer(ex.text) if normalizer else ex.text, name_text(service)))
     return list(dict.fromkeys(pairs))
 
 
-def training_pairs(catalog: Catalog, nlu_dir: Path | None) -> list[tuple[str, str]]:
+def training_pairs(
+    catalog: Catalog, nlu_dir: Path | None, normalizer: Callable[[str], str] | None = None
+) -> list[tuple[str, str]]:
     """All pairs for the default retrieval encoder, catalog first, without duplicates."""
     pairs = catalog_pairs(catalog)
     if nlu_dir is not None:
-        pairs += nlu_pairs(nlu_dir, catalog)
+        pairs += nlu_pairs(nlu_dir, catalog, normalizer)
     return list(dict.fromkeys(pairs))
 
 

@@ -1,4 +1,5 @@
-"""The staff console: server-rendered pages under /console/ for escalations and work orders.
+"""The staff console: server-rendered pages under /console/ for escalations, work orders, bookings,
+ratings, NLU review and the service catalog.
 
 Importing this package registers a router hook with the app factory; nothing else happens at import.
 """
@@ -19,12 +20,28 @@ __all__ = ["LoginThrottle", "mount_console"]
 
 def mount_console(app: FastAPI, runtime: Any) -> None:
     """Add the console's routes, static files and error pages to an app."""
-    from bot.console import auth_routes, escalation_routes, workorder_routes
+    from bot.console import (
+        auth_routes,
+        booking_routes,
+        catalog_routes,
+        escalation_routes,
+        nlu_routes,
+        rating_routes,
+        workorder_routes,
+    )
+    from bot.console.catalog_files import reindex
+    from bot.console.jobs import JobBoard
+    from bot.console.retrain import retrain
     from bot.console.web import HERE, ConsoleError, LoginRequired, render
 
     app.state.console_throttle = LoginThrottle()
+    app.state.console_jobs = JobBoard()
+    # The long tasks behind the retrain and reindex buttons; tests swap in quick stand-ins.
+    app.state.console_retrain = retrain
+    app.state.console_reindex = reindex
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for module in (auth_routes, escalation_routes, workorder_routes):
+    for module in (auth_routes, escalation_routes, workorder_routes, booking_routes, rating_routes,
+                   nlu_routes, catalog_routes):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
