@@ -6,6 +6,10 @@ LINLI := $(BIN)/linli
 DATA := $(shell find nlu_data knowledge/catalog knowledge/communities -name '*.yml' 2>/dev/null)
 CODE := $(shell find bot/nlu knowledge -name '*.py' 2>/dev/null)
 
+# The PostgreSQL server the tests also run against (trust auth); override for another server.
+LINLI_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export LINLI_TEST_POSTGRES_URL
+
 .PHONY: setup run test lint bench browser clean
 
 setup: $(VENV)/.installed models/.built var/.migrated

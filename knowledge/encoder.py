@@ -39,6 +39,8 @@ DEFAULT_DIM = 256
 UNK = "[UNK]"
 _BATCH_SIZE = 256
 _LEARNING_RATE = 0.05
+# Inverse temperature of the in-batch softmax.
+_SCALE = 20.0
 # Words longer than this are left to their parts, so a long name and a short mention share tokens.
 _MAX_WORD_CHARS = 4
 _MIN_WORD_COUNT = 2
@@ -171,7 +173,7 @@ def train_encoder(
         # Sparse gradients: a step touches only the rows of the tokens in its batch, not the whole table.
         static.embedding = torch.nn.EmbeddingBag.from_pretrained(weights, freeze=False, mode="mean", sparse=True)
         model = SentenceTransformer(modules=[static], device="cpu")
-        loss_fn = MultipleNegativesRankingLoss(model, scale=20.0)
+        loss_fn = MultipleNegativesRankingLoss(model, scale=_SCALE)
         embedding = static.embedding
         optimizer = torch.optim.SparseAdam(list(embedding.parameters()), lr=_LEARNING_RATE)
         rng = random.Random(seed)
