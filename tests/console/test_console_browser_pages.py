@@ -60,10 +60,11 @@ def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer) -> Non
         page.goto(f"{console.url}/console/ratings")
         expect(page.locator(".chart svg rect").first).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "08-ratings.png"), full_page=True)
-        first = page.locator("li[data-rating]").first
+        rid = page.locator("li[data-rating]").first.get_attribute("data-rating")
+        first = page.locator(f'li[data-rating="{rid}"]')
         first.get_by_role("textbox").fill("已电话联系，居民说维修师傅来得太晚")
         first.get_by_role("button", name="标记为已回访").click()
-        expect(page.locator("li[data-rating]").first).to_contain_text("已电话联系")
+        expect(page.locator(f'li[data-rating="{rid}"]')).to_contain_text("已电话联系")
 
         page.goto(f"{console.url}/console/nlu")
         item = page.locator("li[data-message]").first
