@@ -40,7 +40,7 @@ UNK = "[UNK]"
 _BATCH_SIZE = 256
 _LEARNING_RATE = 0.05
 # Inverse temperature of the in-batch softmax.
-_SCALE = 20.0
+_SCALE = 7.0
 # Words longer than this are left to their parts, so a long name and a short mention share tokens.
 _MAX_WORD_CHARS = 4
 _MIN_WORD_COUNT = 2

@@ -43,7 +43,7 @@ class FusionParams:
     dense_weight: float = 0.35
     # Mentions of a service's name or alias; the rest of the weight goes to BM25.
     name_weight: float = 0.25
-    threshold: float = 0.30
+    threshold: float = 0.35
     margin: float = 0.05
     # The rank whose score is what any query gets anyway, for dense and BM25 certainty.
     dense_baseline_rank: int = 10

@@ -95,7 +95,8 @@ async def poor_ratings(session: AsyncSession, community_id: int | None, status: 
     if status:
         stmt = stmt.where(Rating.follow_up_status == status)
     order = case({s: i for i, s in enumerate(FOLLOW_UP_STATUSES)}, value=Rating.follow_up_status, else_=9)
-    return list((await session.execute(stmt.order_by(order, Rating.created_at.desc(), Rating.id.desc()).limit(limit))).scalars())
+    stmt = stmt.order_by(order, Rating.created_at.desc(), Rating.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def follow_up_notes(session: AsyncSession, rating_ids: Sequence[int]) -> dict[int, list[AuditLog]]:

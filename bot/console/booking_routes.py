@@ -57,7 +57,8 @@ async def _view(request: Request, runtime: Runtime, session: SessionDep, staff: 
     return render(request, "bookings.html", runtime, staff, status_code=status_code,  # type: ignore[no-any-return]
                   services=services, svc=svc, day=the_day, communities=communities, community=chosen,
                   opening_hours=settings.opening_hours, community_name=settings.name,
-                  names={c.code: c.name for c in runtime.services.communities.values()}, service_hours=svc.booking.hours, slots=slots, rows=rows,
+                  names={c.code: c.name for c in runtime.services.communities.values()},
+                  service_hours=svc.booking.hours, slots=slots, rows=rows,
                   local=lambda t: t.astimezone(tz).strftime("%H:%M"), error=error)
 
 

@@ -26,8 +26,8 @@ def is_urgent(esc: Escalation) -> bool:
 async def _inbox(session: AsyncSession, staff: StaffUser) -> list[dict[str, Any]]:
     items = await escalations.list_for_staff(session, staff)
     items.sort(key=lambda e: (not is_urgent(e), e.created_at))
-    return [{"esc": e, "urgent": is_urgent(e), "last": await staff_actions.last_inbound_text(session, e.conversation_id)}
-            for e in items]
+    return [{"esc": e, "urgent": is_urgent(e),
+             "last": await staff_actions.last_inbound_text(session, e.conversation_id)} for e in items]
 
 
 async def _get(session: AsyncSession, staff: StaffUser, escalation_id: int) -> Escalation:

@@ -22,7 +22,11 @@ def _day(days: int = 2) -> str:
 
 def _slot_ids(html: str) -> dict[str, int]:
     """Slot ids by local start time, read from the day view."""
-    return {start: int(sid) for sid, start in re.findall(r'data-slot="(\d+)">\s*<td><b>(\d\d:\d\d)', html)}
+    return {start: int(sid) for sid, start in re.findall(r'data-slot="(\d+)">\s*<td[^>]*><b>(\d\d:\d\d)', html)}
+
+
+def _first_slot(client: httpx.Client, day: str) -> int:
+    return next(iter(_slot_ids(client.get("/console/bookings", params={"service": SERVICE, "day": day}).text).values()))
 
 
 def _book(r: Resident, when: str) -> str:
@@ -101,10 +105,12 @@ def test_add_slot_and_capacity_never_below_booked(console: ConsoleServer) -> Non
         bad = zhang.post("/console/bookings/slots", data={**form, "start": "晚上"})
         assert bad.status_code == 422
         sid = _slot_ids(page)["19:00"]
-        assert zhang.post(f"/console/bookings/slots/{sid}/capacity", data={"csrf": csrf, "capacity": "6"}).status_code == 303
+        resized = zhang.post(f"/console/bookings/slots/{sid}/capacity", data={"csrf": csrf, "capacity": "6"})
+        assert resized.status_code == 303
         assert "0 / 6" in zhang.get(path).text
-    from bot.backend.db import sync_url  # a booked place, so the capacity floor applies
     import sqlalchemy as sa
+
+    from bot.backend.db import sync_url  # a booked place, so the capacity floor applies
 
     engine = sa.create_engine(sync_url(console.database_url))
     with engine.begin() as conn:
@@ -124,7 +130,7 @@ def test_another_communitys_slots_and_bookings_are_not_found(console: ConsoleSer
     make_staff(console.database_url, "boss", None, role="admin", password=pw)
     day = _day()
     with console_client(console.url, "zhang", pw) as zhang:
-        sid = next(iter(_slot_ids(zhang.get("/console/bookings", params={"service": SERVICE, "day": day}).text).values()))
+        sid = _first_slot(zhang, day)
     with console_client(console.url, "li", pw) as li:
         csrf = page_csrf(li)
         for action in ("close", "open", "capacity"):
@@ -152,7 +158,7 @@ def test_booking_posts_need_a_session_and_csrf(console: ConsoleServer) -> None:
         for path in posts:
             assert anonymous.post(path, data={"csrf": "x"}).headers["location"] == "/console/login", path
     with console_client(console.url, "zhang", pw) as zhang:
-        sid = next(iter(_slot_ids(zhang.get("/console/bookings", params={"service": SERVICE, "day": _day()}).text).values()))
+        sid = _first_slot(zhang, _day())
         for path in [p.replace("/1/", f"/{sid}/") for p in posts]:
             assert zhang.post(path, data={"csrf": "0" * 64, "capacity": "1", "service": SERVICE, "day": _day(),
                                           "start": "19:00"}).status_code == 403, path

@@ -146,8 +146,10 @@ def test_retrain_writes_a_new_model_and_measures_it(tmp_path: Path) -> None:
     (data / "nlu").mkdir(parents=True)
     examples = {"greet": ["你好", "您好", "早上好", "喂你好", "哈喽"],
                 "goodbye": ["再见", "拜拜", "回头见", "先这样吧再见", "下次聊"],
-                "ask_service_info": ["高龄津贴怎么办", "低保怎么申请", "助浴服务怎么预约", "居住证怎么办", "医保怎么交"]}
-    blocks = "".join(f"- intent: {i}\n  examples: |\n" + "".join(f"    - {e}\n" for e in ex) for i, ex in examples.items())
+                "ask_service_info": ["高龄津贴怎么办", "低保怎么申请", "助浴服务怎么预约", "居住证怎么办",
+                                     "医保怎么交"]}
+    blocks = "".join(f"- intent: {i}\n  examples: |\n" + "".join(f"    - {e}\n" for e in ex)
+                     for i, ex in examples.items())
     (data / "nlu" / "base.yml").write_text(f'version: "3.1"\nnlu:\n{blocks}', encoding="utf-8")
     corrections = 'version: "3.1"\nnlu:\n- intent: ask_service_info\n  examples: |\n    - 那个高龄经贴咋弄\n'
     settings = Settings(_env_file=None, environment="test", nlu_data=data, model_dir=tmp_path / "models")  # type: ignore[call-arg]
