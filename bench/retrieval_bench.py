@@ -112,7 +112,8 @@ def quality(epochs: int) -> None:
     dev_nlu = [{"q": a, "ids": [by_name[p]]} for a, p in examples if _held_out(a)]
     pairs = catalog_pairs(catalog) + [(a, p) for a, p in examples if not _held_out(a)]
     raw = yaml.safe_load(DEV_FILE.read_text(encoding="utf-8"))
-    dev = [q for q in raw["questions"] if all(catalog.get(i) for i in q["ids"])]
+    dev = [{"q": q["q"], "ids": [i for i in q["ids"] if catalog.get(i)]}
+           for q in raw["questions"] if any(catalog.get(i) for i in q["ids"])]
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         retriever = make_retriever(catalog, pairs, Path(tmp) / "encoder", epochs=epochs)

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 
 from bot.bootstrap import Runtime
+from bot.errors import InvalidInput, NotFound, PermissionDenied
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -45,6 +46,19 @@ def create_app(runtime: Runtime) -> FastAPI:
         """Malformed requests get a clear 422 without echoing the whole input back."""
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        """Objects that do not exist, or belong to another community, look the same: 404."""
+        return JSONResponse({"detail": str(exc) or "not found"}, status_code=404)
+
+    @app.exception_handler(PermissionDenied)
+    async def _denied(request: Request, exc: PermissionDenied) -> JSONResponse:
+        return JSONResponse({"detail": str(exc) or "forbidden"}, status_code=403)
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid_input(request: Request, exc: InvalidInput) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -13,7 +13,6 @@ from bot.api.deps import RuntimeDep, SessionDep, StaffDep
 from bot.backend import escalations, staff_actions, workorders
 from bot.backend.models import Escalation, StaffUser, WorkOrder
 from bot.backend.staff import authenticate, issue_token
-from bot.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api/v1/staff")
 
@@ -55,10 +54,7 @@ def _esc_dict(esc: Escalation, last: str) -> dict[str, Any]:
 
 
 async def _get(session: Any, staff: StaffUser, escalation_id: int) -> Escalation:
-    try:
-        return await escalations.get_for_staff(session, staff, escalation_id)
-    except NotFound as exc:
-        raise HTTPException(404, "escalation not found") from exc
+    return await escalations.get_for_staff(session, staff, escalation_id)
 
 
 @router.get("/escalations")
@@ -100,14 +96,8 @@ async def release(escalation_id: int, session: SessionDep, staff: StaffDep) -> d
 @router.post("/work-orders/{number}/status")
 async def change_work_order_status(number: str, body: StatusIn, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
     """Move a work order on; the resident is told, and asked for a rating once it is done."""
-    try:
-        order = await staff_actions.visible_work_order(session, staff, number)
-    except NotFound as exc:
-        raise HTTPException(404, "work order not found") from exc
-    try:
-        await staff_actions.change_work_order_status(session, order, staff, body.status, body.note)
-    except InvalidInput as exc:
-        raise HTTPException(422, str(exc)) from exc
+    order = await staff_actions.visible_work_order(session, staff, number)
+    await staff_actions.change_work_order_status(session, order, staff, body.status, body.note)
     return {"number": order.number, "status": order.status,
             "overdue": workorders.is_overdue(order, dt.datetime.now(dt.UTC))}
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from bot.api.deps import RuntimeDep, SessionDep, StaffDep
 from bot.backend import slot_admin
 from bot.backend.models import Community, Slot, StaffUser
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/staff")
 
@@ -35,19 +35,11 @@ class CancelIn(BaseModel):
 
 async def _community(session: Any, staff: StaffUser, code: str | None) -> Community:
     """The staff member's own community; administrators name one."""
-    try:
-        return await slot_admin.staff_community(session, staff, code)
-    except NotFound as exc:
-        raise HTTPException(404, "community not found") from exc
-    except InvalidInput as exc:
-        raise HTTPException(422, "administrators must name a community") from exc
+    return await slot_admin.staff_community(session, staff, code)
 
 
 def _bookable(runtime: RuntimeDep, service: str) -> Any:
-    try:
-        return slot_admin.bookable(runtime.catalog, service)
-    except NotFound as exc:
-        raise HTTPException(404, "no such bookable service") from exc
+    return slot_admin.bookable(runtime.catalog, service)
 
 
 def _slot_dict(slot: Slot, tz: str) -> dict[str, Any]:
@@ -69,17 +61,10 @@ async def list_slots(
     return [_slot_dict(s, settings.timezone) for s in await slot_admin.day_slots(session, c, svc, settings, day)]
 
 
-async def _own_slot(session: Any, staff: StaffUser, slot_id: int) -> Slot:
-    try:
-        return await slot_admin.visible_slot(session, staff, slot_id)
-    except NotFound as exc:
-        raise HTTPException(404, "slot not found") from exc
-
-
 @router.post("/slots/{slot_id}/close")
 async def close_slot(slot_id: int, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
     """Stop taking bookings in a slot (existing bookings stay until cancelled one by one)."""
-    slot = await _own_slot(session, staff, slot_id)
+    slot = await slot_admin.visible_slot(session, staff, slot_id)
     slot_admin.set_closed(session, slot, staff, True)
     return {"id": slot.id, "closed": True, "booked": slot.booked}
 
@@ -87,7 +72,7 @@ async def close_slot(slot_id: int, session: SessionDep, staff: StaffDep) -> dict
 @router.post("/slots/{slot_id}/open")
 async def open_slot(slot_id: int, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
     """Take bookings in a closed slot again."""
-    slot = await _own_slot(session, staff, slot_id)
+    slot = await slot_admin.visible_slot(session, staff, slot_id)
     slot_admin.set_closed(session, slot, staff, False)
     return {"id": slot.id, "closed": False}
 
@@ -122,10 +107,7 @@ async def list_bookings(runtime: RuntimeDep, session: SessionDep, staff: StaffDe
 async def cancel_booking(number: str, body: CancelIn, runtime: RuntimeDep, session: SessionDep,
                          staff: StaffDep) -> dict[str, Any]:
     """Cancel a booking and tell the resident why."""
-    try:
-        booking = await slot_admin.visible_booking(session, staff, number)
-    except NotFound as exc:
-        raise HTTPException(404, "booking not found") from exc
+    booking = await slot_admin.visible_booking(session, staff, number)
     try:
         await slot_admin.cancel_by_staff(session, runtime.catalog, booking, staff, body.reason)
     except InvalidInput as exc:

@@ -4,7 +4,8 @@ Training uses scikit-learn (LinearSVC by default); the fitted weights are kept a
 so that parsing is one sparse dot product and a softmax, without scikit-learn in memory. The softmax
 temperature is fitted on cross-validated decision scores (minimum log-loss), so a confidence of 0.9 is
 right about nine times in ten on data the model has not seen, which makes the fallback threshold mean
-something.
+something. The same cross-validated scores then fit a per-message correction (`confidence.py`), so a
+sentence unlike the training data gets a lower confidence than a familiar one with the same scores.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+
+from bot.nlu.confidence import ConfidenceModel, NeighbourIndex, confidence_features, fit_confidence
 
 Model = Literal["svc", "logreg"]
 
@@ -27,6 +30,7 @@ class IntentClassifier:
     intercept: np.ndarray  # (n_intents,)
     temperature: float
     dense_weights: np.ndarray | None = None  # (embedding_dim, n_intents) when an embedding is used
+    confidence: ConfidenceModel | None = None  # per-message calibration; None in older models
 
     def scores(self, idx: np.ndarray, val: np.ndarray, dense: np.ndarray | None = None) -> np.ndarray:
         """Raw decision scores for one sentence."""
@@ -39,7 +43,10 @@ class IntentClassifier:
 
     def probabilities(self, idx: np.ndarray, val: np.ndarray, dense: np.ndarray | None = None) -> np.ndarray:
         """Calibrated confidences over `intents`, summing to 1."""
-        return softmax(self.scores(idx, val, dense) * self.temperature)
+        scores = self.scores(idx, val, dense)
+        if self.confidence is not None:
+            return self.confidence.calibrate(scores, self.temperature, idx, val)
+        return softmax(scores * self.temperature)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -95,14 +102,23 @@ def fit_classifier(
         raise ValueError("intent classification needs at least two intents")
     counts = np.bincount(y)
     k = int(min(folds, counts.min()))
+    temperature, confidence = 1.0, None
     if k >= 2:
+        # Neighbours are measured on the sparse features only, as `IntentClassifier.scores` receives them.
+        xs = x[:, : x.shape[1] - dense_dim].tocsr()
         oof = np.zeros((len(y), n_classes))
+        parts = []
         for tr, te in StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
             est = _estimator(model, seed, c).fit(x[tr], y[tr])
             oof[te] = _decision(est, x[te], n_classes)
+            # Similarity to the sentences this fold's model was trained on, as parsing will measure it.
+            parts.append((te, (xs[te] @ xs[tr].T).toarray(), y[tr]))
         temperature = fit_temperature(oof, y)
-    else:
-        temperature = 1.0
+        n_known = np.diff(xs.indptr)
+        feats = [confidence_features(oof[te], temperature, sims, ys, n_known[te]) for te, sims, ys in parts]
+        order = np.concatenate([te for te, _, _ in parts])
+        correct = oof[order].argmax(axis=1) == y[order]
+        confidence = fit_confidence(np.vstack(feats), correct, NeighbourIndex.from_matrix(xs, y), seed=seed)
     est = _estimator(model, seed, c).fit(x, y)
     coef = np.asarray(est.coef_, dtype=np.float64)
     intercept = np.asarray(est.intercept_, dtype=np.float64)
@@ -112,4 +128,4 @@ def fit_classifier(
     n_sparse = coef.shape[1] - dense_dim
     weights = np.ascontiguousarray(coef[:, :n_sparse].T, dtype=np.float32)
     dense = np.ascontiguousarray(coef[:, n_sparse:].T, dtype=np.float32) if dense_dim else None
-    return IntentClassifier(intents, weights, intercept, temperature, dense)
+    return IntentClassifier(intents, weights, intercept, temperature, dense, confidence)

@@ -6,7 +6,7 @@ with sorted keys, so the same data and seed give byte-identical files.
 
     meta.json         format version, intents, feature settings, fallback settings, data summary
     vocabulary.json   feature names, in column order
-    arrays.npz        idf weights, classifier weights and intercepts
+    arrays.npz        idf weights, classifier weights and intercepts, confidence model and neighbours
     lexicon.json      service surface forms → ids, repair lexicon, places, known Latin words, span filter
     pinyin.json       character → fuzzy readings
     encoder/          the sentence encoder, when the embedding feature is used
@@ -24,6 +24,7 @@ import numpy as np
 from bot.errors import ModelNotFoundError
 from bot.nlu.asr_repair import AsrLexicon
 from bot.nlu.classifier import IntentClassifier
+from bot.nlu.confidence import ConfidenceModel, NeighbourIndex
 from bot.nlu.entities.span_filter import SpanFilter
 from bot.nlu.features import FeatureConfig, Vectorizer
 
@@ -73,6 +74,14 @@ def save_model(model: NluModel, out_dir: Path) -> None:
     }
     if model.classifier.dense_weights is not None:
         arrays["dense_weights"] = model.classifier.dense_weights
+    conf = model.classifier.confidence
+    if conf is not None:
+        arrays["confidence_coef"] = conf.coef
+        arrays["confidence_intercept"] = np.array([conf.intercept])
+        arrays["neighbour_ptr"] = conf.neighbours.ptr
+        arrays["neighbour_docs"] = conf.neighbours.docs
+        arrays["neighbour_values"] = conf.neighbours.values
+        arrays["neighbour_labels"] = conf.neighbours.labels
     # np.savez writes zip entries with a fixed timestamp, so equal arrays give equal bytes.
     with open(out_dir / "arrays.npz", "wb") as fh:
         np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwargs as its own flags
@@ -87,6 +96,16 @@ def save_model(model: NluModel, out_dir: Path) -> None:
         },
     )
     _write_json(out_dir / "pinyin.json", {c: "|".join(r) for c, r in model.table.items()})
+
+
+def _confidence(arrays: dict[str, np.ndarray]) -> ConfidenceModel | None:
+    """The per-message calibration, if the model has one (models trained before it do not)."""
+    if "confidence_coef" not in arrays:
+        return None
+    neighbours = NeighbourIndex(
+        arrays["neighbour_ptr"], arrays["neighbour_docs"], arrays["neighbour_values"], arrays["neighbour_labels"]
+    )
+    return ConfidenceModel(arrays["confidence_coef"], float(arrays["confidence_intercept"][0]), neighbours)
 
 
 def load_model(model_dir: Path) -> NluModel:
@@ -110,6 +129,7 @@ def load_model(model_dir: Path) -> NluModel:
         arrays["intercept"],
         float(meta["temperature"]),
         arrays.get("dense_weights"),
+        _confidence(arrays),
     )
     lex = json.loads((model_dir / "lexicon.json").read_text(encoding="utf-8"))
     table = {
