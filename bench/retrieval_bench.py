@@ -133,7 +133,7 @@ def quality(epochs: int) -> None:
     print(f"confident answers by threshold (margin {retriever.params.margin}); must stay 0 for "
           f"{len(noise)} out-of-scope and few for {len(chat)} conversational messages:")
     margin = retriever.params.margin
-    for threshold in np.arange(0.20, 0.42, 0.02):
+    for threshold in np.arange(0.26, 0.52, 0.02):
         conf = [(r, ids) for r, ids in results if _confident(r, threshold, margin)]
         wrong = sum(r.top.service_id not in ids for r, ids in conf)
         print(f"  {threshold:.2f}: confident {len(conf) / len(items):.3f}  wrong {wrong}  "

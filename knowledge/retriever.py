@@ -40,14 +40,17 @@ class FusionParams:
     """How dense and sparse scores are combined and when the top answer counts as confident."""
 
     # Tuned on bench/data/retrieval_dev.yml and held-out NLU examples (`bench/retrieval_bench.py --quality`).
-    dense_weight: float = 0.35
+    dense_weight: float = 0.45
     # Mentions of a service's name or alias; the rest of the weight goes to BM25.
-    name_weight: float = 0.25
+    name_weight: float = 0.2
     threshold: float = 0.35
     margin: float = 0.05
     # The rank whose score is what any query gets anyway, for dense and BM25 certainty.
     dense_baseline_rank: int = 10
     sparse_baseline_rank: int = 3
+    # Certainty leans less on dense than ranking does: cosines of short off-topic messages run high.
+    certainty_dense_weight: float = 0.35
+    certainty_name_weight: float = 0.25
     # Passages taken from an approximate (HNSW) dense index; exact indexes score every passage.
     candidates: int = 200
 
@@ -158,8 +161,9 @@ class Retriever:
         svc_score = wd * svc_dense + ws * svc_sparse + wn * svc_names
         passage_score = wd * dense + ws * sparse
         order = np.lexsort((np.arange(n_services), -svc_score))[: max(k, 2)]
-        lift = (wd * _above(svc_dense, self.params.dense_baseline_rank)
-                + ws * _above(svc_sparse, self.params.sparse_baseline_rank) + wn * svc_names)
+        cd, cs, cn = self._certainty_weights(mode)
+        lift = (cd * _above(svc_dense, self.params.dense_baseline_rank)
+                + cs * _above(svc_sparse, self.params.sparse_baseline_rank) + cn * svc_names)
         certainty = float(lift[order[0]])
         lead = certainty - float(np.max(np.delete(lift, order[0]), initial=0.0))
         confident = svc_score[order[0]] > 0 and certainty >= self.params.threshold and lead >= self.params.margin
@@ -172,6 +176,14 @@ class Retriever:
             hits.append(Hit(self.service_ids[s], round(float(svc_score[s]), 4), p.facet, p.text,
                             round(float(svc_dense[s]), 4), round(float(svc_sparse[s]), 4)))
         return RetrievalResult(query, hits[:k], bool(confident), round(certainty, 4), round(lead, 4))
+
+    def _certainty_weights(self, mode: Mode) -> tuple[float, float, float]:
+        """Dense, BM25 and name weights of the certainty (one side alone in the one-sided modes)."""
+        if mode != "fused":
+            return self._weights(mode)
+        cd = self.params.certainty_dense_weight
+        cn = self.params.certainty_name_weight if self.names is not None else 0.0
+        return cd, max(0.0, 1.0 - cd - cn), cn
 
     def _weights(self, mode: Mode) -> tuple[float, float, float]:
         """Dense, BM25 and name weights for a mode; `sparse` is the lexical side (BM25 and names) alone."""

@@ -122,7 +122,9 @@ class ConfidenceModel:
         return _softmax(scores * max(hi, 1e-6))
 
 
-def fit_confidence(features: np.ndarray, correct: np.ndarray, neighbours: NeighbourIndex, *, seed: int = 42) -> ConfidenceModel:
+def fit_confidence(
+    features: np.ndarray, correct: np.ndarray, neighbours: NeighbourIndex, *, seed: int = 42
+) -> ConfidenceModel:
     """Fit the correctness model on `confidence_features` of out-of-fold predictions."""
     from sklearn.linear_model import LogisticRegression
 

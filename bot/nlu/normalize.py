@@ -31,9 +31,7 @@ _SPACE = re.compile(r"\s+")
 # 嗯 alone means "yes", so fillers are only removed when something else is left. 唔 is a hesitation
 # sound, except in Cantonese where it is "not" before a verb (唔系, 唔使, 唔该, 唔知): there it stays.
 _CANTONESE_NOT_BEFORE = "系使好要该得知识想去"
-_FILLER_CHARS = re.compile(
-    rf"(?:[嗯呃噢喔诶欸啊哦]|唔(?![{_CANTONESE_NOT_BEFORE}]))+|(?:^|(?<=\s))额(?!度)"
-)
+_FILLER_CHARS = re.compile(rf"(?:[嗯呃噢喔诶欸啊哦]|唔(?![{_CANTONESE_NOT_BEFORE}]))+|(?:^|(?<=\s))额(?!度)")
 # 那个/这个 are fillers before a pronoun or verb (那个我想问…), but determiners before a noun (那个证明),
 # and those are kept.
 _FILLER_WORDS = re.compile(

@@ -98,3 +98,21 @@ def test_offset_map_is_monotonic_and_in_bounds(text: str) -> None:
             assert s >= mt.starts[i - 1]
     s, e = mt.span(0, len(mt.text))
     assert 0 <= s <= e <= len(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("唔系", "唔系"),
+        ("唔使了", "唔使了"),
+        ("唔該晒", "唔该晒"),
+        ("嗯唔系我", "唔系我"),
+        ("唔好意思", "唔好意思"),
+        ("我唔知道", "我唔知道"),
+        ("唔想去", "唔想去"),
+        ("唔我想问一下", "我想问一下"),
+        ("唔唔系", "唔系"),
+    ],
+)
+def test_cantonese_not_is_kept_but_the_hesitation_is_dropped(raw: str, expected: str) -> None:
+    assert normalize(raw).text == expected
