@@ -61,9 +61,12 @@ def date_problem(day: dt.date, today: dt.date, service: Service | None) -> str |
 async def open_slots(
     session: AsyncSession, services: ActionServices, ctx: Context, service: Service, day: dt.date, people: int = 1
 ) -> list[Slot]:
-    """Free slots of the day with room for `people`."""
-    return await free_slots(session, ctx.community_id, service.id, day, schedule_for(service, ctx.community),
-                            people=people, now=services.clock())
+    """Free slots of the day with room for `people`, cut from the hours staff set if the day is new."""
+    from bot.backend.community_hours import slot_schedule
+
+    schedule = await slot_schedule(session, ctx.community_id, service, ctx.community, day)
+    return await free_slots(session, ctx.community_id, service.id, day, schedule, people=people,
+                            now=services.clock())
 
 
 def in_period(slot: Slot, period: str, tz: str) -> bool:

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # Resident-facing limits.
     max_message_chars: int = Field(default=2000, description="longer messages are truncated before NLU")
     rate_limit_per_minute: int = 30
+    # How often booking reminders and rating requests are looked for.
+    reminder_interval_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _reject_placeholder_secrets(self) -> Settings:

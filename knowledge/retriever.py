@@ -16,6 +16,7 @@ than a question.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Mode = Literal["fused", "dense", "sparse"]
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
 MODES: tuple[Mode, ...] = ("fused", "dense", "sparse")
 
 
@@ -43,14 +45,11 @@ class FusionParams:
     dense_weight: float = 0.45
     # Mentions of a service's name or alias; the rest of the weight goes to BM25.
     name_weight: float = 0.2
-    threshold: float = 0.35
+    threshold: float = 0.42
     margin: float = 0.05
     # The rank whose score is what any query gets anyway, for dense and BM25 certainty.
     dense_baseline_rank: int = 10
     sparse_baseline_rank: int = 3
-    # Certainty leans less on dense than ranking does: cosines of short off-topic messages run high.
-    certainty_dense_weight: float = 0.35
-    certainty_name_weight: float = 0.25
     # Passages taken from an approximate (HNSW) dense index; exact indexes score every passage.
     candidates: int = 200
 
@@ -134,6 +133,8 @@ class Retriever:
     def _dense_scores(self, text: str) -> np.ndarray:
         """Cosine of the query with every passage (passages an HNSW search did not reach score 0)."""
         out = np.zeros(len(self.passages), dtype=np.float32)
+        if not _CJK_RE.search(text):
+            return out  # digits or Latin alone: the encoder knows Chinese questions; leave these to BM25
         vec = self.encoder.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         if not np.any(vec):
             return out  # nothing the encoder knows: no dense evidence at all
@@ -161,9 +162,8 @@ class Retriever:
         svc_score = wd * svc_dense + ws * svc_sparse + wn * svc_names
         passage_score = wd * dense + ws * sparse
         order = np.lexsort((np.arange(n_services), -svc_score))[: max(k, 2)]
-        cd, cs, cn = self._certainty_weights(mode)
-        lift = (cd * _above(svc_dense, self.params.dense_baseline_rank)
-                + cs * _above(svc_sparse, self.params.sparse_baseline_rank) + cn * svc_names)
+        lift = (wd * _above(svc_dense, self.params.dense_baseline_rank)
+                + ws * _above(svc_sparse, self.params.sparse_baseline_rank) + wn * svc_names)
         certainty = float(lift[order[0]])
         lead = certainty - float(np.max(np.delete(lift, order[0]), initial=0.0))
         confident = svc_score[order[0]] > 0 and certainty >= self.params.threshold and lead >= self.params.margin
@@ -176,14 +176,6 @@ class Retriever:
             hits.append(Hit(self.service_ids[s], round(float(svc_score[s]), 4), p.facet, p.text,
                             round(float(svc_dense[s]), 4), round(float(svc_sparse[s]), 4)))
         return RetrievalResult(query, hits[:k], bool(confident), round(certainty, 4), round(lead, 4))
-
-    def _certainty_weights(self, mode: Mode) -> tuple[float, float, float]:
-        """Dense, BM25 and name weights of the certainty (one side alone in the one-sided modes)."""
-        if mode != "fused":
-            return self._weights(mode)
-        cd = self.params.certainty_dense_weight
-        cn = self.params.certainty_name_weight if self.names is not None else 0.0
-        return cd, max(0.0, 1.0 - cd - cn), cn
 
     def _weights(self, mode: Mode) -> tuple[float, float, float]:
         """Dense, BM25 and name weights for a mode; `sparse` is the lexical side (BM25 and names) alone."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,8 +25,16 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await runtime.close()
+        from bot.backend.reminders import run_periodically
+
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_periodically(runtime, stop, runtime.settings.reminder_interval_seconds))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+            await runtime.close()
 
     app = FastAPI(title="邻里 Linli", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime

@@ -63,6 +63,8 @@ class Community(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(128))
+    # Opening hours set by staff in the console ("08:30-12:00,13:30-18:00"); None keeps the settings file's.
+    opening_hours: Mapped[str | None] = mapped_column(String(128))
 
 
 class Resident(TimestampMixin, Base):

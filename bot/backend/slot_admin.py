@@ -49,9 +49,10 @@ def bookable(catalog: Catalog, service_id: str) -> Service:
 async def day_slots(session: AsyncSession, community: Community, service: Service, settings: CommunitySettings,
                     day: dt.date) -> list[Slot]:
     """A service's slots on a day, cut from its schedule first if the day was never looked at."""
-    from actions.slots import schedule_for
+    from bot.backend.community_hours import slot_schedule
 
-    await bookings.ensure_slots(session, community.id, service.id, day, schedule_for(service, settings))
+    schedule = await slot_schedule(session, community.id, service, settings, day)
+    await bookings.ensure_slots(session, community.id, service.id, day, schedule)
     stmt = (select(Slot).where(Slot.community_id == community.id, Slot.service_id == service.id, Slot.day == day)
             .order_by(Slot.start_at))
     return list((await session.execute(stmt)).scalars())

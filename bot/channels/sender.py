@@ -13,15 +13,11 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import update
 
-from bot.backend import outbox
-from bot.backend.bookings import ACTIVE
-from bot.backend.models import Booking, ChannelIdentity, Conversation, Outbox, Slot, utcnow
+from bot.backend import outbox, reminders
+from bot.backend.models import ChannelIdentity, Conversation, Outbox, utcnow
 from bot.bootstrap import Runtime
 from bot.dialogue.domain import Button, Reply
 from bot.errors import BackendUnavailable, LinliError
@@ -29,8 +25,6 @@ from bot.errors import BackendUnavailable, LinliError
 log = logging.getLogger(__name__)
 
 # Resident-facing lines of the scheduled messages; the booking's details are filled in.
-REMINDER = "温馨提醒：您预约的{service}在明天{time}（预约号{number}）。如需改期或取消，直接跟我说就行。"
-RATING_REQUEST = "您预约的{service}（{number}）已经结束，请为这次服务打个分："
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 6
 
@@ -158,75 +152,5 @@ class OutboxSender:
 
     async def queue_booking_messages(self) -> int:
         """Queue tomorrow's reminders and finished bookings' rating requests; returns rows queued."""
-        from actions.rating import rating_buttons
+        return await reminders.queue_booking_messages(self.runtime, self.clock())
 
-        now = self.clock()
-        queued = 0
-        async with self.runtime.sessionmaker() as session, session.begin():
-            stmt = (
-                select(Booking)
-                .join(Slot, Slot.id == Booking.slot_id)
-                .where(
-                    Booking.status == ACTIVE,
-                    Booking.conversation_id.is_not(None),
-                    (
-                        (
-                            Booking.reminder_sent.is_(False)
-                            & (Slot.start_at > now)
-                            & (Slot.start_at < now + dt.timedelta(days=2))
-                        )
-                        | (Booking.rating_requested.is_(False) & (Slot.end_at <= now))
-                    ),
-                )
-            )
-            for booking in (await session.execute(stmt)).unique().scalars():
-                conv = await session.get(Conversation, booking.conversation_id)
-                if conv is None:
-                    continue
-                tz = ZoneInfo(self._timezone(conv.community.code))
-                service = self._service_name(booking.service_id)
-                start = booking.slot.start_at.astimezone(tz)
-                if booking.slot.end_at <= now and not booking.rating_requested:
-                    if await self._claim(session, booking.id, Booking.rating_requested):
-                        await outbox.notify(
-                            session,
-                            conv,
-                            RATING_REQUEST.format(service=service, number=booking.number),
-                            kind="rating_request",
-                            buttons=rating_buttons(booking.number),
-                        )
-                        queued += 1
-                elif (
-                    start.date() == now.astimezone(tz).date() + dt.timedelta(days=1)
-                    and not booking.reminder_sent
-                ):
-                    if await self._claim(session, booking.id, Booking.reminder_sent):
-                        await outbox.notify(
-                            session,
-                            conv,
-                            REMINDER.format(
-                                service=service, time=start.strftime("%H:%M"), number=booking.number
-                            ),
-                            kind="reminder",
-                        )
-                        queued += 1
-        return queued
-
-    async def _claim(self, session: AsyncSession, booking_id: int, flag: InstrumentedAttribute[bool]) -> bool:
-        """Set a booking's flag only if still unset, so two senders never queue the same message."""
-        stmt = (
-            update(Booking)
-            .where(Booking.id == booking_id, flag.is_(False))
-            .values({flag: True})
-            .execution_options(synchronize_session=False)
-        )
-        result = await session.execute(stmt)
-        return bool(getattr(result, "rowcount", 0))
-
-    def _timezone(self, code: str) -> str:
-        community = self.runtime.services.communities.get(code)
-        return community.timezone if community else "Asia/Shanghai"
-
-    def _service_name(self, service_id: str) -> str:
-        service = self.runtime.catalog.get(service_id)
-        return service.name if service is not None else "服务"

@@ -1,0 +1,74 @@
+"""A community's opening hours as staff set them in the console, over those of its settings file.
+
+Slots are cut lazily, so the stored hours apply to days nobody has looked at yet; a day that already has
+slots keeps them (bookings may hang on them), and staff adjust it slot by slot if they need to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.backend.bookings import SlotSchedule
+from bot.backend.models import Community, Slot, StaffUser
+from bot.backend.staff_actions import audit
+from bot.errors import InvalidInput
+from knowledge.community import check_opening_hours, parse_hours
+from knowledge.schema import CommunitySettings, Service
+
+# A schedule that cuts nothing: a day already materialised is left as it is.
+_NO_HOURS = ""
+
+
+def normalise(hours: str) -> str:
+    """The hours written one way ("08:30-12:00,13:30-18:00") whatever separators staff typed."""
+    return ",".join(f"{_hhmm(i.start)}-{_hhmm(i.end)}" for i in parse_hours(hours))
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+async def stored_hours(session: AsyncSession, community_id: int) -> str | None:
+    """The opening hours staff stored for a community, or None when the settings file's apply."""
+    stmt = select(Community.opening_hours).where(Community.id == community_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def effective_settings(session: AsyncSession, community_id: int,
+                             settings: CommunitySettings) -> CommunitySettings:
+    """The community's settings with the stored opening hours in place of the file's, if any."""
+    stored = await stored_hours(session, community_id)
+    return settings.model_copy(update={"opening_hours": stored}) if stored else settings
+
+
+async def slot_schedule(session: AsyncSession, community_id: int, service: Service, settings: CommunitySettings,
+                        day: dt.date) -> SlotSchedule:
+    """The schedule to cut a day's slots from: the stored hours for a new day, nothing for a day already cut.
+
+    Every caller that cuts slots (resident booking, console and staff API day views) goes through here,
+    so a change of hours takes effect in one place.
+    """
+    from actions.slots import schedule_for
+
+    schedule = schedule_for(service, await effective_settings(session, community_id, settings))
+    existing = (await session.execute(select(func.count(Slot.id)).where(
+        Slot.community_id == community_id, Slot.service_id == service.id, Slot.day == day))).scalar_one()
+    if existing:
+        return SlotSchedule(hours=_NO_HOURS, slot_minutes=schedule.slot_minutes, capacity=schedule.capacity,
+                            weekdays=schedule.weekdays, timezone=schedule.timezone)
+    return schedule
+
+
+def set_opening_hours(session: AsyncSession, staff: StaffUser, community: Community, hours: str) -> str:
+    """Store new opening hours after checking them (at least 8 hours a day); InvalidInput says why not."""
+    problems = check_opening_hours(hours.strip())
+    if problems:
+        raise InvalidInput(problems[0])
+    before = community.opening_hours
+    community.opening_hours = normalise(hours)
+    audit(session, staff, "opening_hours", "community", community.code, before=before,
+          opening_hours=community.opening_hours)
+    return community.opening_hours

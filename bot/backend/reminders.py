@@ -1,0 +1,90 @@
+"""Messages that time brings: booking reminders the day before, rating requests once a booking is over.
+
+They go to every channel: `notify` keeps them in the conversation (web and voice clients fetch them)
+and queues them in the outbox for push channels. The flags on the booking make each message happen
+once, whichever process gets there first, and survive restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from bot.backend import outbox
+from bot.backend.bookings import ACTIVE
+from bot.backend.models import Booking, Conversation, Slot
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Runtime
+
+log = logging.getLogger(__name__)
+REMINDER = "温馨提醒：您预约的{service}在明天{time}（预约号{number}）。如需改期或取消，直接跟我说就行。"
+RATING_REQUEST = "您预约的{service}（{number}）已经结束，请为这次服务打个分："
+
+
+async def queue_booking_messages(runtime: Runtime, now: dt.datetime) -> int:
+    """Queue tomorrow's reminders and finished bookings' rating requests; returns messages queued."""
+    from actions.rating import rating_buttons
+
+    queued = 0
+    async with runtime.sessionmaker() as session, session.begin():
+        stmt = (
+            select(Booking)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .where(
+                Booking.status == ACTIVE,
+                Booking.conversation_id.is_not(None),
+                (
+                    (Booking.reminder_sent.is_(False) & (Slot.start_at > now)
+                     & (Slot.start_at < now + dt.timedelta(days=2)))
+                    | (Booking.rating_requested.is_(False) & (Slot.end_at <= now))
+                ),
+            )
+        )
+        for booking in (await session.execute(stmt)).unique().scalars():
+            conv = await session.get(Conversation, booking.conversation_id)
+            if conv is None:
+                continue
+            tz = ZoneInfo(runtime.services.community(conv.community.code).timezone)
+            svc = runtime.catalog.get(booking.service_id)
+            service = svc.name if svc is not None else "服务"
+            start = booking.slot.start_at.astimezone(tz)
+            if booking.slot.end_at <= now:
+                if await _claim(session, booking.id, Booking.rating_requested):
+                    await outbox.notify(session, conv, RATING_REQUEST.format(service=service, number=booking.number),
+                                        kind="rating_request", buttons=rating_buttons(booking.number))
+                    queued += 1
+            elif start.date() == now.astimezone(tz).date() + dt.timedelta(days=1):
+                if await _claim(session, booking.id, Booking.reminder_sent):
+                    text = REMINDER.format(service=service, time=start.strftime("%H:%M"), number=booking.number)
+                    await outbox.notify(session, conv, text, kind="reminder")
+                    queued += 1
+    return queued
+
+
+async def _claim(session: AsyncSession, booking_id: int, flag: InstrumentedAttribute[bool]) -> bool:
+    """Set a booking's flag only if still unset, so two processes never queue the same message."""
+    stmt = (update(Booking).where(Booking.id == booking_id, flag.is_(False)).values({flag: True})
+            .execution_options(synchronize_session=False))
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def run_periodically(runtime: Runtime, stop: asyncio.Event, interval: float = 60.0) -> None:
+    """The app's background loop for time-driven messages; one failed round is logged, never fatal."""
+    while not stop.is_set():
+        try:
+            await queue_booking_messages(runtime, runtime.services.clock())
+        except Exception:
+            log.exception("booking reminders round failed")
+        try:
+            await asyncio.wait_for(stop.wait(), interval)
+        except TimeoutError:
+            pass
