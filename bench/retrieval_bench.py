@@ -135,7 +135,7 @@ def quality(epochs: int) -> None:
     margin = retriever.params.margin
     for threshold in np.arange(0.26, 0.52, 0.02):
         conf = [(r, ids) for r, ids in results if _confident(r, threshold, margin)]
-        wrong = sum(r.top.service_id not in ids for r, ids in conf)
+        wrong = sum(r.top is not None and r.top.service_id not in ids for r, ids in conf)
         print(f"  {threshold:.2f}: confident {len(conf) / len(items):.3f}  wrong {wrong}  "
               f"out-of-scope {sum(_confident(r, threshold, margin) for r in noise_results)}  "
               f"conversational {sum(_confident(r, threshold, margin) for r in chat_results)}")

@@ -100,6 +100,7 @@ class DenseIndex:
         n, dim = v.shape
         chosen = kind or choose_kind(n, exact_limit)
         params = DenseParams(kind=chosen, dim=dim, size=n)
+        index: Any
         if chosen == "flat":
             index = faiss.IndexFlatIP(dim)
         elif chosen == "hnsw":

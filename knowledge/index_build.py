@@ -147,7 +147,7 @@ def build_index(settings: Settings, *, seed: int = 42, epochs: int = ENCODER_EPO
             "history": history[: _KEEP_VERSIONS - 1],
         }
         publish_manifest(root, manifest)
-        _prune(root, {version, *manifest["history"]})
+        _prune(root, {version, *history[: _KEEP_VERSIONS - 1]})
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

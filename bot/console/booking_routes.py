@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from bot.api.deps import RuntimeDep
-from bot.backend import slot_admin
+from bot.backend import community_hours, slot_admin
 from bot.backend.models import Community, Slot, StaffUser
 from bot.bootstrap import Runtime
 from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render
@@ -32,7 +32,8 @@ async def _communities(session: SessionDep, staff: StaffUser) -> list[Community]
 
 
 async def _view(request: Request, runtime: Runtime, session: SessionDep, staff: StaffUser, *, service: str,
-                day: str, community: str, error: str = "", status_code: int = 200) -> Response:
+                day: str, community: str, error: str = "", status_code: int = 200,
+                hours_error: str = "", hours_typed: str = "") -> Response:
     """The day view: pickers, the opening hours, the slots and the day's bookings."""
     from actions.common import mask_phone
 
@@ -40,7 +41,7 @@ async def _view(request: Request, runtime: Runtime, session: SessionDep, staff: 
     if not communities:
         raise ConsoleError(404, "还没有任何社区。")
     chosen = next((c for c in communities if c.code == community), communities[0])
-    settings = runtime.services.community(chosen.code)
+    settings = await community_hours.effective_settings(session, chosen.id, runtime.services.community(chosen.code))
     tz = ZoneInfo(settings.timezone)
     services = _services(runtime)
     svc = runtime.catalog.get(service) if service else (services[0] if services else None)
@@ -59,7 +60,10 @@ async def _view(request: Request, runtime: Runtime, session: SessionDep, staff: 
                   opening_hours=settings.opening_hours, community_name=settings.name,
                   names={c.code: c.name for c in runtime.services.communities.values()},
                   service_hours=svc.booking.hours, slots=slots, rows=rows,
-                  local=lambda t: t.astimezone(tz).strftime("%H:%M"), error=error)
+                  local=lambda t: t.astimezone(tz).strftime("%H:%M"), error=error, hours_error=hours_error,
+                  hours_typed=hours_typed or settings.opening_hours,
+                  hours_default=runtime.services.community(chosen.code).opening_hours,
+                  hours_stored=bool(chosen.opening_hours))
 
 
 @router.get("/bookings")
@@ -161,3 +165,22 @@ async def cancel_booking(number: str, request: Request, runtime: RuntimeDep, ses
         return await _view(request, runtime, session, staff, service=booking.service_id, day=str(booking.slot.day),
                            community=code, status_code=409, error=f"预约 {booking.number} 已是“{booking.status}”。")
     return _back(booking.service_id, booking.slot.day, code)
+
+
+@router.post("/bookings/hours")
+async def opening_hours(request: Request, runtime: RuntimeDep, session: SessionDep, staff: CheckedStaffDep,
+                        hours: Annotated[str, Form(max_length=120)] = "",
+                        community: Annotated[str, Form(max_length=64)] = "",
+                        service: Annotated[str, Form(max_length=64)] = "",
+                        day: Annotated[str, Form(max_length=10)] = "") -> Response:
+    """Change the community's opening hours; days without slots yet are cut from them."""
+    try:
+        c = await slot_admin.staff_community(session, staff, community or None)
+    except (NotFound, InvalidInput) as exc:
+        raise ConsoleError(404, "没有找到这个社区，或它不是您的社区。") from exc
+    try:
+        community_hours.set_opening_hours(session, staff, c, hours)
+    except InvalidInput as exc:
+        return await _view(request, runtime, session, staff, service=service, day=day, community=c.code,
+                           status_code=422, hours_error=str(exc), hours_typed=hours)
+    return _back(service, day, c.code)

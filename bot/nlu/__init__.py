@@ -5,8 +5,6 @@ Importing this package is cheap: models load only when `build_parser` or `Embedd
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.nlu.types import EntityDict, IntentScore, NluParser, ParseResult
@@ -15,7 +13,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.nlu.engine import EmbeddedNlu
     from bot.nlu.rasa_backend import RasaHttpNlu
-    from bot.nlu.training import TrainOptions, TrainReport
+    from bot.nlu.training import train_nlu
 
 
 def build_parser(settings: Settings) -> NluParser:
@@ -33,22 +31,12 @@ def build_parser(settings: Settings) -> NluParser:
     )
 
 
-def train_nlu(
-    data_path: Path | Sequence[Path],
-    out_dir: Path,
-    *,
-    catalog_dir: Path | None = None,
-    seed: int = 42,
-    options: TrainOptions | None = None,
-) -> TrainReport:
-    """Train the embedded NLU from Rasa data and the catalog into `out_dir` (deterministic, offline)."""
-    from bot.nlu.training import train_nlu as _train
-
-    return _train(data_path, out_dir, catalog_dir=catalog_dir, seed=seed, options=options)
-
-
 def __getattr__(name: str) -> object:
-    """Import the engine classes on first use, keeping `import bot.nlu` light."""
+    """Import the engine classes and training on first use, keeping `import bot.nlu` light."""
+    if name == "train_nlu":
+        from bot.nlu.training import train_nlu
+
+        return train_nlu
     if name == "EmbeddedNlu":
         from bot.nlu.engine import EmbeddedNlu
 

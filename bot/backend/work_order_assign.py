@@ -1,0 +1,46 @@
+"""Handing a work order to whoever does the work (a department, a grid worker), shared by staff front ends.
+
+Assigning is how a 接诉即办 request is accepted: an order still 待受理 becomes 已受理 through the normal
+status change, so its history shows who took it, and the resident hears who is handling it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.backend import workorders
+from bot.backend.models import Conversation, StaffUser, WorkOrder
+from bot.backend.outbox import notify
+from bot.backend.staff_actions import audit
+from bot.errors import InvalidInput
+
+MAX_ASSIGNEE = 64
+FINISHED = ("已办结", "已关闭")
+
+
+def assigned_notice(number: str, assignee: str, reassigned: bool) -> str:
+    """What the resident is told when their work order is handed to someone."""
+    if reassigned:
+        return f"您的工单{number}已转由{assignee}处理，有进展会及时告诉您。"
+    return f"您的工单{number}已由{assignee}受理，有进展会及时告诉您。"
+
+
+async def assign(session: AsyncSession, order: WorkOrder, staff: StaffUser, assignee: str) -> bool:
+    """Give the order to `assignee`; False when it already has it. InvalidInput for an empty name or a finished order."""
+    assignee = " ".join(assignee.split())
+    if not assignee or len(assignee) > MAX_ASSIGNEE:
+        raise InvalidInput("assignee must be 1-64 characters")
+    if order.status in FINISHED:
+        raise InvalidInput(f"work order is {order.status}")
+    before = order.assignee
+    if before == assignee:
+        return False
+    order.assignee = assignee
+    status = "已受理" if order.status == "待受理" else order.status
+    note = f"改派给{assignee}" if before else f"分派给{assignee}"
+    await workorders.change_status(session, order, status, note=note, actor=staff.username)
+    audit(session, staff, "assign", "work_order", order.number, assignee=assignee, before=before, status=status)
+    conv = await session.get(Conversation, order.conversation_id) if order.conversation_id else None
+    if conv is not None:
+        await notify(session, conv, assigned_notice(order.number, assignee, bool(before)), kind="status")
+    return True
