@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     # A sentence-transformers model name or path; empty means the encoder trained from our own data.
     encoder: str = ""
     nlu_fallback_threshold: float = 0.45
-    retrieval_threshold: float = 0.35
+    retrieval_threshold: float = 0.42
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"

@@ -7,8 +7,11 @@ Contract (the retrieval index and the NLU engine both rely on it; keep it stable
   ``MultipleNegativesRankingLoss`` (in-batch negatives), saves it to ``out_dir`` and returns it.
   Its tokenizer is built from the training text itself (characters plus frequent jieba words, a
   ``tokenizers`` Unigram model), so nothing is downloaded. Same pairs and seed give bit-identical
-  weights. Pairs sharing a positive text are never put in one batch, so repeated positives (many
-  questions for one service or intent) are not used as each other's negatives.
+  weights (training runs on one thread). Pairs sharing a positive text are never put in one batch,
+  so repeated positives (many questions for one service or intent) are not used as each other's
+  negatives; pairs of one class with *different* positives can still meet in a batch, so give each
+  class one canonical positive where the classes are few. ``epochs=1`` is a quick default; the
+  retrieval index trains 3 epochs (~6 s CPU for ~11k pairs).
 - ``load_encoder(name_or_path) -> SentenceTransformer`` loads a saved encoder from a directory, or a
   pretrained model by name from the local Hugging Face cache only (never the network).
 
@@ -39,7 +42,8 @@ DEFAULT_DIM = 256
 UNK = "[UNK]"
 _BATCH_SIZE = 256
 _LEARNING_RATE = 0.05
-# Inverse temperature of the in-batch softmax.
+# Inverse temperature of the in-batch softmax: 7 beat 12, 20 and 30 on held-out development questions
+# (a softer softmax keeps close services apart without overfitting the catalog's own wording).
 _SCALE = 7.0
 # Words longer than this are left to their parts, so a long name and a short mention share tokens.
 _MAX_WORD_CHARS = 4

@@ -33,7 +33,8 @@ from knowledge.sparse import NameIndex, SparseIndex, name_keys
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+# Bumped whenever the files of a version change shape; older versions must be rebuilt.
+FORMAT = 2
 ENCODER_EPOCHS = 3
 _KEEP_VERSIONS = 3
 # Written by sentence-transformers with library versions and dates; not part of the index's content.
@@ -191,6 +192,8 @@ def load_version(root: Path, manifest: dict[str, Any], params: FusionParams) -> 
     from knowledge.encoder import load_encoder
 
     directory = root / str(manifest["version"])
+    if manifest.get("format") != FORMAT:
+        raise ModelNotFoundError(f"index {directory} has an older format; run `linli index`")
     if _file_hashes(directory) != manifest["files"]:
         raise ModelNotFoundError(f"index {directory} does not match its manifest")
     meta = json.loads((directory / "index.json").read_text(encoding="utf-8"))

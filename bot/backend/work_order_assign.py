@@ -26,7 +26,7 @@ def assigned_notice(number: str, assignee: str, reassigned: bool) -> str:
 
 
 async def assign(session: AsyncSession, order: WorkOrder, staff: StaffUser, assignee: str) -> bool:
-    """Give the order to `assignee`; False when it already has it. InvalidInput for an empty name or a finished order."""
+    """Give the order to `assignee` (False if it already has it); InvalidInput for no name or a finished order."""
     assignee = " ".join(assignee.split())
     if not assignee or len(assignee) > MAX_ASSIGNEE:
         raise InvalidInput("assignee must be 1-64 characters")

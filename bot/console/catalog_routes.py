@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from bot.api.deps import RuntimeDep
 from bot.backend.models import StaffUser
 from bot.backend.staff_actions import audit
 from bot.bootstrap import Runtime
-from bot.console import catalog_files
+from bot.console import catalog_edit, catalog_files
 from bot.console.nlu_routes import board, require_admin
 from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render
 from bot.errors import DataValidationError
@@ -46,18 +46,66 @@ async def catalog_page(request: Request, runtime: RuntimeDep, staff: StaffDep, q
     return _page(request, runtime, staff, q=q, domain=domain, kind=kind)
 
 
-@router.get("/catalog/services/{service_id}")
-async def service_page(service_id: str, request: Request, runtime: RuntimeDep, staff: StaffDep) -> Response:
-    """One service as residents are told about it, with this community's values filled in."""
-    from knowledge.community import render_service
-
+def _service(runtime: Runtime, service_id: str) -> Service:
     svc = runtime.catalog.get(service_id)
     if svc is None:
         raise ConsoleError(404, "服务目录里没有这项服务。")
+    return svc
+
+
+def _service_page(request: Request, runtime: Runtime, staff: StaffUser, svc: Service, *,
+                  form: dict[str, str] | None = None, problems: list[str] | None = None, error: str = "",
+                  saved: str = "", status_code: int = 200) -> Response:
+    """The detail page; administrators also get the edit form (with the problems of a refused save)."""
+    from knowledge.community import render_service
+
     community = runtime.services.community(staff.community.code if staff.community else None)
     source = runtime.catalog.sources.get(svc.id)
-    return render(request, "service.html", runtime, staff, svc=render_service(svc, community),  # type: ignore[no-any-return]
-                  kinds=KIND_LABELS, community=community, source=source.name if source else "")
+    mine, rest = catalog_edit.by_field(problems or [])
+    return render(request, "service.html", runtime, staff, status_code=status_code,  # type: ignore[no-any-return]
+                  svc=render_service(svc, community), kinds=KIND_LABELS, community=community,
+                  source=source.name if source else "", fields=catalog_edit.FIELDS,
+                  form=form or catalog_edit.form_values(svc), field_problems=mine, problems=rest, error=error,
+                  saved=saved,
+                  placeholders=catalog_edit.placeholder_names(runtime), job=board(request).get("reindex"))
+
+
+@router.get("/catalog/services/{service_id}")
+async def service_page(service_id: str, request: Request, runtime: RuntimeDep, staff: StaffDep,
+                       saved: str = "") -> Response:
+    """One service as residents are told about it, with this community's values filled in."""
+    return _service_page(request, runtime, staff, _service(runtime, service_id), saved=saved)
+
+
+@router.post("/catalog/services/{service_id}/edit")
+async def edit_service(service_id: str, request: Request, runtime: RuntimeDep, session: SessionDep,
+                       staff: CheckedStaffDep, name: Annotated[str, Form(max_length=200)] = "",
+                       aliases: Annotated[str, Form(max_length=2000)] = "",
+                       summary: Annotated[str, Form(max_length=5000)] = "",
+                       eligibility: Annotated[str, Form(max_length=5000)] = "",
+                       documents: Annotated[str, Form(max_length=5000)] = "",
+                       steps: Annotated[str, Form(max_length=5000)] = "",
+                       where: Annotated[str, Form(max_length=1000)] = "",
+                       hours: Annotated[str, Form(max_length=1000)] = "",
+                       fees: Annotated[str, Form(max_length=1000)] = "",
+                       processing_time: Annotated[str, Form(max_length=1000)] = "",
+                       online: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Save the edited text of a service to its catalog file; nothing is written when a check fails."""
+    require_admin(staff)
+    svc = _service(runtime, service_id)
+    values = {"name": name, "aliases": aliases, "summary": summary, "eligibility": eligibility,
+              "documents": documents, "steps": steps, "where": where, "hours": hours, "fees": fees,
+              "processing_time": processing_time, "online": online}
+    before = catalog_edit.form_values(svc)
+    try:
+        written = catalog_edit.save(runtime, svc, values)
+    except DataValidationError as exc:
+        return _service_page(request, runtime, staff, svc, form=values, problems=exc.problems, error=exc.args[0],
+                             status_code=422)
+    if written:
+        audit(session, staff, "catalog_edit", "service", svc.id, fields=catalog_edit.changed_fields(before, values),
+              written=written)
+    return RedirectResponse(f"/console/catalog/services/{svc.id}?saved={1 if written else 0}", status_code=303)
 
 
 @router.post("/catalog/import")

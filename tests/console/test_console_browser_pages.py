@@ -1,20 +1,33 @@
-"""The bookings, ratings, NLU review and catalog pages in headless Chromium, with screenshots to look at."""
+"""The bookings, ratings, NLU review, work-order and catalog pages in headless Chromium, with screenshots to look at."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.config import PROJECT_ROOT, Settings
 from tests.console.conftest import ConsoleServer
+from tests.console.helpers import seed_work_order
 from tests.console.review_seeds import seed_message, seed_rating
 from tests.console.test_console_browser import ARGS, ARTIFACTS, CHROMIUM
 from tests.factories import make_staff
 from tests.resident import Resident
 
 pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def settings(database_url: str, model_dir: Path, tmp_path: Path) -> Settings:
+    """Settings whose catalog is a copy, so the edit form saved here never touches the repository's files."""
+    catalog = tmp_path / "catalog"
+    shutil.copytree(PROJECT_ROOT / "knowledge" / "catalog", catalog)
+    return Settings(_env_file=None, environment="test", database_url=database_url,  # type: ignore[call-arg]
+                    model_dir=model_dir, catalog_dir=catalog)
 
 
 def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer) -> None:
@@ -31,6 +44,8 @@ def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer) -> Non
     seed_rating(console.database_url, "default", 4, category="环境卫生")
     seed_message(console.database_url, "default", "那个高龄经贴咋弄啊", intent="ask_service_info", confidence=0.31)
     seed_message(console.database_url, "default", "嗯就是那个我家老头子那个本子", confidence=0.12)
+    order, _ = seed_work_order(console.database_url, "default", description="小区东门路灯不亮，晚上老人出门看不清")
+    seed_work_order(console.database_url, "default", category="环境卫生", overdue=True, description="垃圾三天没人收")
     day = dt.date.today() + dt.timedelta(days=2)
     with sync_playwright() as p, httpx.Client(base_url=console.url, timeout=30) as api:
         resident = Resident(api)
@@ -56,6 +71,28 @@ def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer) -> Non
         page.get_by_label(f"{number} 取消原因").fill("护理员临时请假")
         page.locator(f'tr[data-booking="{number}"] button').click()
         expect(page.locator(f'tr[data-booking="{number}"]')).to_contain_text("已取消")
+
+        page.get_by_label("每天开放时间").fill("09:00-12:00")
+        page.get_by_role("button", name="保存开放时间").click()
+        expect(page.locator("#hours .error")).to_contain_text("不足 8 小时")
+        page.locator("#hours").screenshot(path=str(ARTIFACTS / "16-opening-hours-refused.png"))
+        page.get_by_label("每天开放时间").fill("08:00-12:00,13:30-18:30")
+        page.get_by_role("button", name="保存开放时间").click()
+        expect(page.locator("#hours")).to_contain_text("设置文件中的原时间")
+        page.screenshot(path=str(ARTIFACTS / "16-opening-hours.png"), full_page=True)
+
+        page.goto(f"{console.url}/console/work-orders/{order}")
+        page.get_by_label("承办部门或人员").fill("物业服务中心")
+        page.get_by_role("button", name="分派并通知居民").click()
+        expect(page.locator("h1 .tag.blue")).to_contain_text("已受理")
+        expect(page.locator("dd[data-assignee]")).to_contain_text("物业服务中心")
+        page.screenshot(path=str(ARTIFACTS / "17-work-order-assigned.png"), full_page=True)
+        page.goto(f"{console.url}/console/work-orders")
+        page.get_by_label("承办").select_option("物业服务中心")
+        page.get_by_role("button", name="筛选").click()
+        expect(page.locator("li.item")).to_have_count(1)
+        expect(page.locator("li.item")).to_contain_text("承办：物业服务中心")
+        page.screenshot(path=str(ARTIFACTS / "18-work-orders-by-assignee.png"), full_page=True)
 
         page.goto(f"{console.url}/console/ratings")
         expect(page.locator(".chart svg rect").first).to_be_visible()
@@ -96,6 +133,18 @@ def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer) -> Non
         admin.screenshot(path=str(ARTIFACTS / "14-catalog-admin.png"), full_page=False)
         admin.goto(f"{console.url}/console/nlu#retrain")
         admin.screenshot(path=str(ARTIFACTS / "15-nlu-admin.png"), full_page=True)
+        admin.goto(f"{console.url}/console/catalog/services/bathing-assistance#edit")
+        admin.get_by_label("名称").fill("")
+        admin.get_by_label(re.compile("所需材料")).fill("身份证｜原件｜1份\n户口簿｜看情况｜1份")
+        admin.get_by_role("button", name="保存").click()
+        expect(admin.locator("#edit .field-error").first).to_be_visible()
+        admin.locator("#edit").screenshot(path=str(ARTIFACTS / "19-service-edit-refused.png"))
+        admin.get_by_label("名称").fill("老年人助浴上门服务")
+        admin.get_by_label(re.compile("所需材料")).fill("身份证｜原件｜1份\n户口簿｜原件｜1份｜本人或代办人携带")
+        admin.get_by_role("button", name="保存").click()
+        expect(admin.locator("#saved")).to_contain_text("已保存")
+        expect(admin.locator("h1")).to_contain_text("老年人助浴上门服务")
+        admin.screenshot(path=str(ARTIFACTS / "20-service-saved.png"), full_page=False)
         browser.close()
 
         conv, token = resident.last["conversation_id"], resident.last["conversation_token"]
