@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,7 +77,7 @@ def release(esc: Escalation, conversation: Conversation, outcome: str | None = N
     if outcome:
         esc.outcome = outcome
     conversation.status = "bot"
-    state = dict(conversation.state or {})
+    state = copy.deepcopy(conversation.state or {})
     state.pop("handoff_notified", None)
     conversation.state = state
 

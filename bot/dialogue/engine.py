@@ -8,6 +8,7 @@ message id returns the replies given the first time and writes nothing.
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 import logging
 import weakref
@@ -168,7 +169,7 @@ class DialogueEngine:
                                 parse=dict(parse), intent=parse["intent"]["name"],
                                 confidence=float(parse["intent"]["confidence"])))
             await open_escalation(session, conv, "error")
-            state = dict(conv.state or {})
+            state = copy.deepcopy(conv.state or {})
             state["handoff_notified"] = True
             conv.state = state
             session.add(Message(conversation_id=conv.id, direction="out", sender="bot", text=reply.text, buttons=[]))
@@ -189,7 +190,9 @@ class DialogueEngine:
                     return done
             identity, community = await self._sender(session, msg)
             conv, _ = await residents.ensure_conversation(session, identity, community)
-            state: dict[str, Any] = dict(conv.state or {})
+            # A deep copy: mutating the loaded JSON in place would make the new state equal to the "old"
+            # one, and SQLAlchemy would then see no change to write.
+            state: dict[str, Any] = copy.deepcopy(conv.state or {})
             slots = state.setdefault("slots", {})
             slots.update({"community": conv.community.code, "channel": msg.channel,
                           "elderly": bool(identity.resident.elderly_mode)})
