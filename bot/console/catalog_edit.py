@@ -76,7 +76,7 @@ def check(runtime: Runtime, service: Service, values: Mapping[str, str]) -> Serv
         problems.extend(_schema_problems(exc, unread))
         edited = service
     if problems:
-        raise DataValidationError(f"没有保存：有 {len(problems)} 处需要修改", problems)
+        raise DataValidationError(f"没有保存：有 {len(problems)} 处需要修改，见下面标红的内容", problems)
     return edited
 
 
