@@ -73,6 +73,22 @@ async def latest_conversation(session: AsyncSession, identity: ChannelIdentity) 
     return (await session.execute(stmt)).unique().scalar_one_or_none()
 
 
+async def conversation_of_sender(session: AsyncSession, channel: str, external_id: str) -> Conversation | None:
+    """A known sender's current conversation with identity, resident and community, in one locked query.
+
+    Most turns come from residents already talking; this saves the separate identity look-up.
+    """
+    stmt = (
+        select(Conversation)
+        .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+        .with_for_update(of=Conversation)
+    )
+    return (await session.execute(stmt)).unique().scalar_one_or_none()
+
+
 async def ensure_conversation(
     session: AsyncSession, identity: ChannelIdentity, community: Community
 ) -> tuple[Conversation, bool]:

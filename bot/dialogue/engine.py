@@ -188,8 +188,13 @@ class DialogueEngine:
                 done = await self._already_processed(session, msg)
                 if done is not None:
                     return done
-            identity, community = await self._sender(session, msg)
-            conv, _ = await residents.ensure_conversation(session, identity, community)
+            conv = await residents.conversation_of_sender(session, msg.channel, msg.sender)
+            if conv is not None and not (msg.community and msg.community != conv.community.code):
+                identity = conv.identity
+                residents.touch_identity(identity, msg.chat_id)
+            else:
+                identity, community = await self._sender(session, msg)
+                conv, _ = await residents.ensure_conversation(session, identity, community)
             # A deep copy: mutating the loaded JSON in place would make the new state equal to the "old"
             # one, and SQLAlchemy would then see no change to write.
             state: dict[str, Any] = copy.deepcopy(conv.state or {})
