@@ -39,14 +39,17 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+class _LinliHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Our own handler class, so set-up run twice replaces it instead of adding a second one."""
+
+
 def setup_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:
     """Configure the root logger once, with the masking filter on its handler."""
     root = logging.getLogger()
     for h in list(root.handlers):
-        if getattr(h, "_linli", False):
+        if isinstance(h, _LinliHandler):
             root.removeHandler(h)
-    handler = logging.StreamHandler(stream)
-    handler._linli = True  # type: ignore[attr-defined]
+    handler = _LinliHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(MaskingFilter())
     root.addHandler(handler)
