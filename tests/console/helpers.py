@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -17,6 +19,7 @@ from bot.backend.db import create_engine, create_sessionmaker
 from bot.backend.models import Message
 from bot.backend.residents import ensure_community, ensure_conversation, ensure_identity
 from bot.backend.workorders import file_work_order
+from bot.config import PROJECT_ROOT, Settings
 
 
 def csrf_of(html: str) -> str:
@@ -91,3 +94,11 @@ def seed_work_order(database_url: str, community: str, *, category: str = "ç»´ä¿
         return out
 
     return asyncio.run(run())
+
+
+def settings_with_catalog_copy(database_url: str, model_dir: Path, tmp_path: Path) -> Settings:
+    """Settings whose catalog is a copy, so an edit or import in a test never touches the repository's files."""
+    catalog = tmp_path / "catalog"
+    shutil.copytree(PROJECT_ROOT / "knowledge" / "catalog", catalog)
+    return Settings(_env_file=None, environment="test", database_url=database_url,  # type: ignore[call-arg]
+                    model_dir=model_dir, catalog_dir=catalog)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import Settings
 from tests.console.conftest import ConsoleServer
-from tests.console.helpers import seed_work_order
+from tests.console.helpers import seed_work_order, settings_with_catalog_copy
 from tests.console.review_seeds import seed_message, seed_rating
 from tests.console.test_console_browser import ARGS, ARTIFACTS, CHROMIUM
 from tests.factories import make_staff
@@ -24,10 +23,7 @@ pytestmark = [pytest.mark.browser]
 @pytest.fixture
 def settings(database_url: str, model_dir: Path, tmp_path: Path) -> Settings:
     """Settings whose catalog is a copy, so the edit form saved here never touches the repository's files."""
-    catalog = tmp_path / "catalog"
-    shutil.copytree(PROJECT_ROOT / "knowledge" / "catalog", catalog)
-    return Settings(_env_file=None, environment="test", database_url=database_url,  # type: ignore[call-arg]
-                    model_dir=model_dir, catalog_dir=catalog)
+    return settings_with_catalog_copy(database_url, model_dir, tmp_path)
 
 
 def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -12,22 +11,19 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import Settings
 from knowledge.loader import load_catalog
 from knowledge.spreadsheet import HEADERS, export_catalog
 from tests.conftest import db_rows
 from tests.console.conftest import ConsoleServer
-from tests.console.helpers import console_client, page_csrf
+from tests.console.helpers import console_client, page_csrf, settings_with_catalog_copy
 from tests.factories import make_staff
 
 
 @pytest.fixture
 def settings(database_url: str, model_dir: Path, tmp_path: Path) -> Settings:
     """Settings whose catalog is a copy, so an import in a test never touches the repository's files."""
-    catalog = tmp_path / "catalog"
-    shutil.copytree(PROJECT_ROOT / "knowledge" / "catalog", catalog)
-    return Settings(_env_file=None, environment="test", database_url=database_url,  # type: ignore[call-arg]
-                    model_dir=model_dir, catalog_dir=catalog)
+    return settings_with_catalog_copy(database_url, model_dir, tmp_path)
 
 
 def _sheet(settings: Settings, tmp_path: Path, change: dict[str, str], service: str = "bathing-assistance") -> bytes:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import Settings
 from bot.console.catalog_edit import form_values
 from knowledge.loader import load_catalog
 from tests.conftest import db_rows
 from tests.console.conftest import ConsoleServer
-from tests.console.helpers import console_client, page_csrf
+from tests.console.helpers import console_client, page_csrf, settings_with_catalog_copy
 from tests.factories import make_staff
 
 SERVICE = "bathing-assistance"
@@ -23,10 +22,7 @@ PATH = f"/console/catalog/services/{SERVICE}"
 @pytest.fixture
 def settings(database_url: str, model_dir: Path, tmp_path: Path) -> Settings:
     """Settings whose catalog is a copy, so an edit in a test never touches the repository's files."""
-    catalog = tmp_path / "catalog"
-    shutil.copytree(PROJECT_ROOT / "knowledge" / "catalog", catalog)
-    return Settings(_env_file=None, environment="test", database_url=database_url,  # type: ignore[call-arg]
-                    model_dir=model_dir, catalog_dir=catalog)
+    return settings_with_catalog_copy(database_url, model_dir, tmp_path)
 
 
 def _files(settings: Settings) -> dict[str, str]:
