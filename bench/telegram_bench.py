@@ -96,6 +96,8 @@ def main() -> None:
                 "database_url": f"sqlite:///{Path(tmp) / 'bench.db'}",
                 "log_level": "WARNING",
                 "telegram_bot_token": SecretStr(TOKEN),
+                # Webhook mode: with a webhook address set the bot does not also poll.
+                "telegram_webhook_url": "https://linli.example/telegram/webhook",
                 "telegram_api_base_url": f"{fake.url}/bot",
                 "telegram_api_file_url": f"{fake.url}/file/bot",
                 "telegram_webhook_secret": SecretStr(SECRET),

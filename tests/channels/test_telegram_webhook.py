@@ -76,3 +76,22 @@ def test_without_a_token_there_is_no_webhook(plumbing_settings: Settings) -> Non
         assert httpx.post(f"{server.url}/telegram/webhook", json={}).status_code in (404, 405)
     finally:
         server.stop()
+
+
+def test_with_a_token_but_no_webhook_address_the_server_polls(
+    plumbing_settings: Settings, fake_api: FakeBotApi
+) -> None:
+    """`make run` on a laptop: setting the token is enough, the bot fetches updates itself."""
+    import time
+
+    fake_api.push(_start(fake_api, 515151))
+    server, _ = make_live(plumbing_settings, UnderstandsNothing(), FindsNothing())
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not fake_api.sent(515151):
+            time.sleep(0.1)
+        assert "deleteWebhook" in fake_api.methods()  # what python-telegram-bot does before polling
+        assert "setWebhook" not in fake_api.methods()
+        assert fake_api.sent(515151), "the /start update fetched by polling is answered"
+    finally:
+        server.stop()

@@ -19,8 +19,12 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def install(app: FastAPI, runtime: Runtime) -> TelegramService:
-    """Mount the webhook route and tie the bot's start and stop to the app's lifespan."""
-    service = TelegramService(runtime, polling=False)
+    """Mount the webhook route and tie the bot's start and stop to the app's lifespan.
+
+    Without TELEGRAM_WEBHOOK_URL nothing would ever call the route (a laptop running `make run` has no
+    public address), so the bot then polls instead: setting the token is enough for Telegram to work.
+    """
+    service = TelegramService(runtime, polling=not runtime.settings.telegram_webhook_url)
     app.state.telegram = service
     expected = runtime.settings.telegram_webhook_secret
     if expected is None:
