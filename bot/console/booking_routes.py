@@ -15,7 +15,7 @@ from bot.api.deps import RuntimeDep
 from bot.backend import community_hours, slot_admin
 from bot.backend.models import Community, Slot, StaffUser
 from bot.bootstrap import Runtime
-from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render
+from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, visible
 from bot.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/console")
@@ -80,10 +80,7 @@ def _back(slot_or_service: Slot | str, day: dt.date | str, community: str) -> Re
 
 
 async def _slot(session: SessionDep, staff: StaffUser, slot_id: int) -> Slot:
-    try:
-        return await slot_admin.visible_slot(session, staff, slot_id)
-    except NotFound as exc:
-        raise ConsoleError(404, "没有找到这个时段，或它不属于您的社区。") from exc
+    return await visible(slot_admin.visible_slot(session, staff, slot_id), "这个时段")
 
 
 async def _code(session: SessionDep, community_id: int) -> str:
@@ -154,10 +151,7 @@ async def add_slot(request: Request, runtime: RuntimeDep, session: SessionDep, s
 async def cancel_booking(number: str, request: Request, runtime: RuntimeDep, session: SessionDep,
                          staff: CheckedStaffDep, reason: Annotated[str, Form(max_length=500)] = "") -> Response:
     """Cancel a booking and tell the resident why through their own channel."""
-    try:
-        booking = await slot_admin.visible_booking(session, staff, number)
-    except NotFound as exc:
-        raise ConsoleError(404, "没有找到这条预约，或它不属于您的社区。") from exc
+    booking = await visible(slot_admin.visible_booking(session, staff, number), "这条预约")
     code = await _code(session, booking.community_id)
     try:
         await slot_admin.cancel_by_staff(session, runtime.catalog, booking, staff, reason.strip())

@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.api.deps import RuntimeDep
 from bot.backend import escalations, staff_actions
 from bot.backend.models import Escalation, StaffUser
-from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render
-from bot.errors import NotFound
+from bot.console.web import CheckedStaffDep, SessionDep, StaffDep, render, visible
 
 router = APIRouter(prefix="/console")
 URGENT_REASONS = ("emergency", "bad_rating")
@@ -31,10 +30,7 @@ async def _inbox(session: AsyncSession, staff: StaffUser) -> list[dict[str, Any]
 
 
 async def _get(session: AsyncSession, staff: StaffUser, escalation_id: int) -> Escalation:
-    try:
-        return await escalations.get_for_staff(session, staff, escalation_id)
-    except NotFound as exc:
-        raise ConsoleError(404, "没有找到这条转人工记录，或它不属于您的社区。") from exc
+    return await visible(escalations.get_for_staff(session, staff, escalation_id), "这条转人工记录")
 
 
 @router.get("/")

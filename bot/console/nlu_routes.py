@@ -13,8 +13,8 @@ from bot.backend import nlu_review
 from bot.backend.models import StaffUser
 from bot.bootstrap import Runtime
 from bot.console.jobs import JobBoard
-from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render
-from bot.errors import InvalidInput, NotFound
+from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, visible
+from bot.errors import InvalidInput
 
 router = APIRouter(prefix="/console")
 
@@ -56,10 +56,7 @@ async def nlu_page(request: Request, runtime: RuntimeDep, session: SessionDep, s
 
 
 async def _item(session: SessionDep, staff: StaffUser, message_id: int) -> nlu_review.ReviewItem:
-    try:
-        return await nlu_review.visible_message(session, staff, message_id)
-    except NotFound as exc:
-        raise ConsoleError(404, "没有找到这条消息，或它不属于您的社区。") from exc
+    return await visible(nlu_review.visible_message(session, staff, message_id), "这条消息")
 
 
 @router.post("/nlu/messages/{message_id}/correct")

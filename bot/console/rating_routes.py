@@ -13,8 +13,8 @@ from bot.api.deps import RuntimeDep
 from bot.backend import rating_review
 from bot.backend.models import utcnow
 from bot.console.charts import Bar, share_bars
-from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render
-from bot.errors import InvalidInput, NotFound
+from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, visible
+from bot.errors import InvalidInput
 from knowledge.loader import Catalog
 
 router = APIRouter(prefix="/console")
@@ -55,10 +55,7 @@ async def ratings_page(request: Request, runtime: RuntimeDep, session: SessionDe
 async def follow_up(rating_id: int, session: SessionDep, staff: CheckedStaffDep,
                     note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Move a poor rating's follow-up on (待回访 → 已回访 → 已整改); on 已整改 the resident is told."""
-    try:
-        rating = await rating_review.visible_rating(session, staff, rating_id)
-    except NotFound as exc:
-        raise ConsoleError(404, "没有找到这条评价，或它不属于您的社区。") from exc
+    rating = await visible(rating_review.visible_rating(session, staff, rating_id), "这条评价")
     try:
         await rating_review.advance_follow_up(session, rating, staff, note.strip())
     except InvalidInput as exc:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -20,6 +20,7 @@ from bot.api.deps import RuntimeDep
 from bot.backend.models import StaffUser, utcnow
 from bot.backend.staff import user_for_token
 from bot.bootstrap import Runtime
+from bot.errors import NotFound
 
 HERE = Path(__file__).parent
 COOKIE = "linli_console"
@@ -31,6 +32,9 @@ class LoginRequired(Exception):
     """No valid console session: the handler sends the browser to the login page."""
 
 
+T = TypeVar("T")
+
+
 class ConsoleError(Exception):
     """An error shown to staff as a page (403 bad form token, 404 not found or not theirs)."""
 
@@ -38,6 +42,14 @@ class ConsoleError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+async def visible(lookup: Awaitable[T], what: str) -> T:
+    """A community-scoped look-up as a console 404 page: missing and not-theirs look the same to staff."""
+    try:
+        return await lookup
+    except NotFound as exc:
+        raise ConsoleError(404, f"没有找到{what}，或它不属于您的社区。") from exc
 
 
 @cache

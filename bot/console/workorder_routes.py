@@ -14,8 +14,8 @@ from bot.api.deps import RuntimeDep
 from bot.backend import staff_actions, work_order_assign, workorders
 from bot.backend.models import StaffUser, WorkOrder, utcnow
 from bot.bootstrap import Runtime
-from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render
-from bot.errors import InvalidInput, NotFound
+from bot.console.web import CheckedStaffDep, SessionDep, StaffDep, render, visible
+from bot.errors import InvalidInput
 
 router = APIRouter(prefix="/console")
 OPEN = ("待受理", "已受理", "处理中")
@@ -76,10 +76,7 @@ async def work_orders(request: Request, runtime: RuntimeDep, session: SessionDep
 
 
 async def _get(session: SessionDep, staff: StaffDep, number: str) -> WorkOrder:
-    try:
-        return await staff_actions.visible_work_order(session, staff, number)
-    except NotFound as exc:
-        raise ConsoleError(404, "没有找到这张工单，或它不属于您的社区。") from exc
+    return await visible(staff_actions.visible_work_order(session, staff, number), "这张工单")
 
 
 @router.get("/work-orders/{number}")
