@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -52,3 +53,15 @@ class Resident:
         """Choose the first button offered."""
         assert self.buttons, f"no buttons in: {self.text}"
         return self.say(self.buttons[0]["payload"])
+
+    def book(self, request: str, *, name: str = "孙阿姨", phone: str = "13500001111") -> str:
+        """Book through the whole form (first slot offered, one person, confirm); return the YY number."""
+        self.say(request)
+        self.press_first()
+        self.say("1位")
+        self.say(name)
+        self.say(phone)
+        self.press("确认")
+        found = re.search(r"YY\d{11}", self.text)
+        assert found, self.text
+        return found.group(0)

@@ -13,16 +13,6 @@ from tests.factories import make_staff
 from tests.resident import Resident
 
 
-def _book(r: Resident, when: str) -> str:
-    r.say(f"我想预约{when}上午的助浴服务")
-    r.press_first()
-    r.say("1位")
-    r.say("孙阿姨")
-    r.say("13500001111")
-    r.press("确认")
-    return re.search(r"YY\d{11}", r.text).group(0)  # type: ignore[union-attr]
-
-
 def test_staff_close_and_add_slots_and_cancel_with_notice(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
     pw = make_staff(settings.database_url, "zhang", "default")
     make_staff(settings.database_url, "li", "qinghe-village", password=pw)
@@ -49,7 +39,7 @@ def test_staff_close_and_add_slots_and_cancel_with_notice(live: httpx.Client, se
     assert live.post("/api/v1/staff/slots", headers=zhang,
                      json={"service": "bathing-assistance", "start": f"{day}T07:00"}).status_code == 409
 
-    number = _book(r, "后天")
+    number = r.book("我想预约后天上午的助浴服务")
     listed = live.get("/api/v1/staff/bookings", headers=zhang, params={"day": day}).json()
     assert [b["number"] for b in listed] == [number]
     assert listed[0]["phone"] == "135****1111"

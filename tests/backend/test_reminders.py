@@ -33,12 +33,7 @@ def test_web_resident_gets_a_rating_request_once_after_the_booking(
     live: httpx.Client, settings: Settings, nlu: Any, retriever: Any
 ) -> None:
     r = Resident(live)
-    r.say("我想预约后天上午的助浴服务")
-    r.press_first()
-    r.say("1位")
-    r.say("钱阿姨")
-    r.say("13300001111")
-    r.press("确认")
+    r.book("我想预约后天上午的助浴服务", name="钱阿姨", phone="13300001111")
     _shift_slots(settings.database_url, -dt.timedelta(days=3))
 
     async def twice() -> tuple[int, int]:

@@ -29,15 +29,6 @@ def _first_slot(client: httpx.Client, day: str) -> int:
     return next(iter(_slot_ids(client.get("/console/bookings", params={"service": SERVICE, "day": day}).text).values()))
 
 
-def _book(r: Resident, when: str) -> str:
-    r.say(f"我想预约{when}下午的助浴服务")
-    r.press_first()
-    r.say("1位")
-    r.say("孙阿姨")
-    r.say("13500001111")
-    r.press("确认")
-    return re.search(r"YY\d{11}", r.text).group(0)  # type: ignore[union-attr]
-
 
 def test_day_view_shows_slots_and_opening_hours(console: ConsoleServer) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
@@ -73,7 +64,7 @@ def test_closed_slot_is_not_offered_and_cancel_reaches_the_resident(console: Con
 
         reopened = zhang.post(f"/console/bookings/slots/{slots[afternoon[1]]}/open", data={"csrf": csrf})
         assert reopened.status_code == 303
-        number = _book(resident, "后天")
+        number = resident.book("我想预约后天下午的助浴服务")
         page = zhang.get(path).text
         assert number in page and "135****1111" in page and "13500001111" not in page
 

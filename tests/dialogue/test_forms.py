@@ -55,13 +55,7 @@ def test_a_date_in_the_past_is_refused_with_the_reason(live: httpx.Client) -> No
 
 def test_reschedule_and_cancel_an_existing_booking(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
     r = Resident(live)
-    r.say("我想预约后天上午的助浴服务")
-    r.press_first()
-    r.say("1位")
-    r.say("赵大爷")
-    r.say("13600001111")
-    r.press("确认")
-    number = re.search(r"YY\d{11}", r.text).group(0)  # type: ignore[union-attr]
+    number = r.book("我想预约后天上午的助浴服务", name="赵大爷", phone="13600001111")
     r.say("我的助浴预约想改个时间")
     if "哪一个" in r.text:
         r.press(number)
