@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import secrets
 
+from sqlalchemy import select
+
 from bot.backend.db import create_engine, create_sessionmaker
+from bot.backend.models import StaffUser
 from bot.backend.residents import ensure_community, get_community
 from bot.backend.staff import create_staff
 from bot.config import Settings
@@ -20,10 +23,6 @@ async def load_examples(settings: Settings) -> str:
             for code, c in load_communities(settings.communities_dir).items():
                 community = await get_community(session, code) or await ensure_community(session, code, c.name)
                 username = f"{code}-staff"
-                from sqlalchemy import select
-
-                from bot.backend.models import StaffUser
-
                 exists = (await session.execute(select(StaffUser).where(StaffUser.username == username))).first()
                 if exists:
                     lines.append(f"{c.name}（{code}）：员工账号 {username} 已存在")

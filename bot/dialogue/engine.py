@@ -26,7 +26,7 @@ from bot.backend import residents
 from bot.backend.escalations import open_escalation
 from bot.backend.models import ChannelIdentity, Community, Conversation, Message, ProcessedInbound
 from bot.config import Settings
-from bot.dialogue.domain import Domain, Reply
+from bot.dialogue.domain import Button, Domain, Reply
 from bot.dialogue.payload import parse_payload
 from bot.dialogue.policy import decide
 from bot.dialogue.text import clean
@@ -246,8 +246,6 @@ class DialogueEngine:
         if done is None:
             return None
         resp = done.response
-        from bot.dialogue.domain import Button
-
         replies = [Reply(r["text"], [Button(b["title"], b["payload"]) for b in r.get("buttons", [])], r.get("speech"))
                    for r in resp.get("replies", [])]
         return TurnResult(resp["conversation_id"], resp["conversation_token"], replies, duplicate=True)
