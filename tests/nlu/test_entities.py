@@ -28,6 +28,9 @@ def ents(nlu: EmbeddedNlu, text: str, now: dt.datetime) -> dict[str, list[tuple[
         ("座机0571-88880000", "phone", [("0571-88880000", "057188880000")]),
         ("我的工单gd20240515001到哪了", "ticket_id", [("gd20240515001", "GD20240515001")]),
         ("预约号YY 2024 0516 002", "ticket_id", [("YY 2024 0516 002", "YY20240516002")]),
+        # The thousandth order of a day has four digits of count; a partly quoted number still counts.
+        ("工单GD202405151024办好没", "ticket_id", [("GD202405151024", "GD202405151024")]),
+        ("gd 1208 到哪一步了", "ticket_id", [("gd 1208", "GD1208")]),
         ("我今年八十二岁", "age", [("八十二岁", 82)]),
         ("老人82岁了", "age", [("82岁", 82)]),
         ("我妈八十多岁了", "age", [("八十多岁", 80)]),

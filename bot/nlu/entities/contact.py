@@ -1,4 +1,10 @@
-"""Phone numbers (digits only) and work-order / booking numbers (GD or YY + 11 digits)."""
+"""Phone numbers (digits only) and work-order / booking numbers (GD or YY + digits).
+
+Our numbers are GD/YY, the date and a three-digit count (GD20261129001), which grows a digit on a day with
+a thousand or more. Residents also quote a number partly (GD0316) or one from another system, so any
+GD/YY with 4 to 14 digits is a ticket: the status look-up then says politely that it found nothing,
+which is better than not hearing the number at all.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ _SEP = r"[ -]?"
 _MOBILE_RE = re.compile(rf"(?<![\d])(?:\+?86{_SEP})?1[3-9]\d(?:{_SEP}\d){{8}}(?![\d])")
 _LANDLINE_RE = re.compile(rf"(?<![\d])0\d{{2,3}}{_SEP}\d{{3,4}}{_SEP}\d{{4}}(?![\d])")
 _LOCAL_RE = re.compile(r"(?:电话|号码|手机|联系|打)[^\d]{0,4}(?<![\d])(\d{3,4}[ -]?\d{4})(?![\d])")
-_TICKET_RE = re.compile(r"(?<![a-z])(?P<kind>g ?d|y ?y)[ -]?(?P<num>\d(?:[ -]?\d){10})(?![\d])")
+_TICKET_RE = re.compile(r"(?<![a-z])(?P<kind>g ?d|y ?y)[ -]?(?P<num>\d(?:[ -]?\d){3,13})(?![\d])")
 
 
 def find_phones(text: str) -> list[Found]:
