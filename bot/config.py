@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     # A sentence-transformers model name or path; empty means the encoder trained from our own data.
     encoder: str = ""
+    # Add the sentence embedding (the encoder above) to the intent features; off by default because it
+    # did not help on our data (see bot/nlu/embedding.py), on for deployments whose pretrained encoder does.
+    nlu_embedding: bool = False
     nlu_fallback_threshold: float = 0.45
     retrieval_threshold: float = 0.42
 

@@ -22,16 +22,21 @@ def nlu_group() -> None:
     """NLU data tools."""
 
 
-def train_command_impl(settings: Settings, nlu_data: Path | None = None, out: Path | None = None) -> Any:
+def train_command_impl(
+    settings: Settings, nlu_data: Path | None = None, out: Path | None = None, embedding: bool | None = None
+) -> Any:
     """Train the embedded NLU from `nlu_data` into `out` (defaults from settings) and say how long it took."""
-    from bot.nlu.training import train_nlu
+    from bot.nlu.training import TrainOptions, train_nlu
 
     data = Path(nlu_data or settings.nlu_data)
     target = Path(out or settings.nlu_model_dir)
-    report = train_nlu(data, target, catalog_dir=settings.catalog_dir)
+    use_embedding = settings.nlu_embedding if embedding is None else embedding
+    options = TrainOptions(embedding=use_embedding, encoder=settings.encoder if use_embedding else "")
+    report = train_nlu(data, target, catalog_dir=settings.catalog_dir, options=options)
+    encoder = f", embedding from {settings.encoder or 'an encoder trained on the data'}" if use_embedding else ""
     click.echo(
-        f"NLU trained on {report.examples} examples, {report.intents} intents, {report.features} features "
-        f"in {report.seconds:.1f} s → {report.out_dir}"
+        f"NLU trained on {report.examples} examples, {report.intents} intents, {report.features} features"
+        f"{encoder} in {report.seconds:.1f} s → {report.out_dir}"
     )
     return report
 
@@ -39,10 +44,15 @@ def train_command_impl(settings: Settings, nlu_data: Path | None = None, out: Pa
 @cli.command("train")
 @click.option("--nlu-data", type=click.Path(exists=True, path_type=Path), help="Rasa NLU data (file or folder)")
 @click.option("--out", type=click.Path(path_type=Path), help="model directory (default: settings.nlu_model_dir)")
+@click.option(
+    "--embedding/--no-embedding",
+    default=None,
+    help="add the sentence embedding (ENCODER, or one trained on the data) to the features (default: NLU_EMBEDDING)",
+)
 @pass_settings
-def train_command(settings: Settings, nlu_data: Path | None, out: Path | None) -> None:
+def train_command(settings: Settings, nlu_data: Path | None, out: Path | None, embedding: bool | None) -> None:
     """Train the embedded NLU model."""
-    train_command_impl(settings, nlu_data, out)
+    train_command_impl(settings, nlu_data, out, embedding)
 
 
 @cli.command("parse")

@@ -1,8 +1,14 @@
-"""The sentence-embedding feature: the shared encoder of `knowledge.encoder`, trained on intent pairs.
+"""The sentence-embedding feature: the shared encoder of `knowledge.encoder`, or a pretrained model.
 
-A static-embedding model is only a token table and a mean, so parsing runs it with the `tokenizers`
-library and numpy, without importing torch. The feature is off by default because it did not help
-(measured by cross-validation, see `features.py`); `TrainOptions(embedding=True)` turns it on.
+By default the encoder is trained on same-intent pairs of the training data; a static-embedding model is
+only a token table and a mean, so parsing runs it with the `tokenizers` library and numpy, without
+importing torch. A deployment that has a pretrained sentence-transformers model (e.g. bge-small-zh in the
+local cache) names it with the `ENCODER` setting; parsing then loads it through sentence-transformers.
+
+The feature is off by default because on our data it did not help: the encoder trained on the same
+sentences the classifier sees makes features that look better in training than they are, and the
+classifier leans on them (`linli train --embedding`; measured on the development sets in
+`bench/data/`: intent accuracy 93.9 % → 93.5 %, confidently wrong 5.4 % → 6.1 %, see `features.py`).
 """
 
 from __future__ import annotations
@@ -11,9 +17,22 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+
+
+class SentenceEncoder(Protocol):
+    """What the classifier needs of an encoder: a fixed-size vector per sentence."""
+
+    @property
+    def dim(self) -> int:
+        """Size of the sentence vector."""
+        ...
+
+    def encode(self, text: str) -> np.ndarray:
+        """The L2-normalised sentence vector."""
+        ...
 
 
 class StaticEncoder:
@@ -47,6 +66,25 @@ class StaticEncoder:
         v = self.table[ids].mean(axis=0)
         n = float(np.linalg.norm(v))
         return v / n if n > 0 else v
+
+
+class PretrainedEncoder:
+    """A named sentence-transformers model (local files only), with the `StaticEncoder` interface."""
+
+    def __init__(self, name: str) -> None:
+        from knowledge.encoder import load_encoder
+
+        self.name = name
+        self.model = load_encoder(name)
+
+    @property
+    def dim(self) -> int:
+        """Size of the sentence vector."""
+        return int(self.model.get_embedding_dimension() or 0)
+
+    def encode(self, text: str) -> np.ndarray:
+        """The L2-normalised sentence vector."""
+        return np.asarray(self.model.encode([text], normalize_embeddings=True)[0], dtype=np.float32)
 
 
 def intent_pairs(texts: Sequence[str], labels: Sequence[str], *, seed: int, per_text: int = 2) -> list[tuple[str, str]]:

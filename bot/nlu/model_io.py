@@ -9,7 +9,8 @@ with sorted keys, so the same data and seed give byte-identical files.
     arrays.npz        idf weights, classifier weights and intercepts, confidence model and neighbours
     lexicon.json      service surface forms → ids, repair lexicon, places, known Latin words, span filter
     pinyin.json       character → fuzzy readings
-    encoder/          the sentence encoder, when the embedding feature is used
+    encoder/          the sentence encoder, when the embedding feature uses one trained from the data
+                      (a pretrained encoder is only named in meta.json and loaded from its own place)
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class NluModel:
     places: list[str] = field(default_factory=list)
     latin_words: frozenset[str] = frozenset()
     span_filter: SpanFilter = field(default_factory=lambda: SpanFilter({}, []))
-    encoder: Any = None  # bot.nlu.embedding.StaticEncoder when meta["embedding"] is set
+    encoder: Any = None  # bot.nlu.embedding.StaticEncoder or PretrainedEncoder when meta["embedding"] is set
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -137,9 +138,10 @@ def load_model(model_dir: Path) -> NluModel:
     }
     encoder = None
     if meta.get("embedding"):
-        from bot.nlu.embedding import StaticEncoder
+        from bot.nlu.embedding import PretrainedEncoder, StaticEncoder
 
-        encoder = StaticEncoder.load(model_dir / "encoder")
+        name = meta.get("encoder")
+        encoder = PretrainedEncoder(name) if name else StaticEncoder.load(model_dir / "encoder")
     return NluModel(
         meta=meta,
         vectorizer=vectorizer,

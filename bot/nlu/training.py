@@ -23,6 +23,7 @@ import yaml
 from bot.nlu.asr_repair import AsrLexicon, AsrRepairer, build_lexicon
 from bot.nlu.classifier import Model, fit_classifier
 from bot.nlu.domain_terms import collect_terms
+from bot.nlu.embedding import SentenceEncoder
 from bot.nlu.entities.extractor import EntityExtractor, gaps_of
 from bot.nlu.entities.span_filter import SpanFilter, fit_span_filter, neighbours, span_features
 from bot.nlu.features import FeatureConfig, Vectorizer, tokens
@@ -49,6 +50,9 @@ class TrainOptions:
     c: float = 1.0
     embedding: bool = False
     embedding_weight: float = 0.5
+    # A pretrained sentence-transformers model (name in the local cache, or a path) for the embedding
+    # feature; empty trains a static encoder from the training data.
+    encoder: str = ""
 
 
 @dataclass
@@ -162,16 +166,19 @@ def fit_model(
     docs = [tokens(t, table, options.features, sp) for t, sp in zip(texts, spans, strict=True)]
     vectorizer = Vectorizer.fit(docs, options.features)
     x = vectorizer.transform(docs)
-    encoder = None
+    encoder: SentenceEncoder | None = None
     dense_dim = 0
     if options.embedding:
         from scipy.sparse import csr_matrix, hstack
 
-        from bot.nlu.embedding import train_static_encoder
+        from bot.nlu.embedding import PretrainedEncoder, train_static_encoder
 
-        if work_dir is None:
+        if options.encoder:
+            encoder = PretrainedEncoder(options.encoder)
+        elif work_dir is None:
             raise ValueError("the embedding feature needs a work directory for the encoder")
-        encoder = train_static_encoder(texts, labels, work_dir / "encoder", seed=seed)
+        else:
+            encoder = train_static_encoder(texts, labels, work_dir / "encoder", seed=seed)
         dense = np.vstack([encoder.encode(t) for t in texts]) * options.embedding_weight
         x = hstack([x, csr_matrix(dense)]).tocsr()
         dense_dim = encoder.dim
@@ -186,6 +193,7 @@ def fit_model(
         "model": options.model,
         "c": options.c,
         "embedding": bool(options.embedding),
+        "encoder": options.encoder if options.embedding else "",
         "fallback": _fallback_settings(data),
     }
     return NluModel(

@@ -88,3 +88,33 @@ def test_lookups_regenerates_service_table(tmp_path: Path, env: dict[str, str]) 
     items = [line[2:] for line in written["nlu"][0]["examples"].splitlines()]
     assert written["nlu"][0]["lookup"] == "service"
     assert "高龄津贴申领" in items and "上门洗澡" in items and len(items) == len(set(items))
+
+
+def test_train_with_embedding_from_own_encoder(tmp_path: Path, env: dict[str, str]) -> None:
+    runner = CliRunner()
+    trained = runner.invoke(cli, ["train", "--embedding"], env=env)
+    assert trained.exit_code == 0, trained.output
+    assert "embedding" in trained.output
+    model_dir = tmp_path / "models" / "nlu"
+    assert (model_dir / "encoder" / "model.safetensors").is_file()
+    parsed = runner.invoke(cli, ["parse", "我想预约明天的助浴", "--now", "2024-05-15T10:00"], env=env)
+    assert json.loads(parsed.stdout)["intent"]["name"] == "book_service"
+
+
+def test_train_with_a_named_pretrained_encoder(tmp_path: Path, env: dict[str, str]) -> None:
+    """ENCODER names a sentence-transformers model on local disk; the NLU model only refers to it."""
+    from knowledge.encoder import train_encoder
+
+    pretrained = tmp_path / "pretrained-encoder"
+    train_encoder([("上门洗澡", "助浴"), ("老人吃饭", "助餐"), ("报修路灯", "报修")], pretrained, seed=1)
+    env = {**env, "ENCODER": str(pretrained), "NLU_EMBEDDING": "true"}
+    runner = CliRunner()
+    trained = runner.invoke(cli, ["train"], env=env)
+    assert trained.exit_code == 0, trained.output
+    assert str(pretrained) in trained.output
+    model_dir = tmp_path / "models" / "nlu"
+    assert not (model_dir / "encoder").exists()
+    assert json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))["encoder"] == str(pretrained)
+    parsed = runner.invoke(cli, ["parse", "我想预约明天的助浴"], env=env)
+    assert parsed.exit_code == 0, parsed.output
+    assert json.loads(parsed.stdout)["intent"]["name"] == "book_service"
