@@ -26,7 +26,12 @@ class NameFinder:
         self._surname_re = re.compile(rf"(?:我姓|免贵姓|姓)(?P<name>{sn})")
         self._given_re = re.compile(rf"{sn}[{given}]{{1,2}}")
         self._alone_re = re.compile(rf"{sn}[\u4e00-\u9fff]{{1,2}}")
-        self._bad_given = re.compile(r"[龄年人家属的了吗呢吧嘛在是有要想来去说问这那个们员民户子女儿孙岁电话号]")
+        # Characters that end a name: grammar words, and words of places and errands that a given name
+        # almost never holds (单元门, 查进度, 关不上 stand alone in dictated text but are no names).
+        self._bad_given = re.compile(
+            r"[龄年人家属的了吗呢吧嘛在是有要想来去说问这那个们员民户子女儿孙岁电话号"
+            r"不下上得过给让把被没咋啥么哈啊呀哦嗯门村楼组元室度查办开关修坏冷热吃喝找看听文]"
+        )
 
     def _trim(self, name: str) -> int:
         """Length of the name once cut at a character that cannot be part of it (王秀兰的 → 王秀兰)."""
