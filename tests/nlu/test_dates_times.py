@@ -103,12 +103,35 @@ def test_not_times(text: str) -> None:
     assert find_times(normalize(text).text) == []
 
 
-@pytest.mark.parametrize("text", ["腊月二十那天", "改到初六", "春节前后"])
-def test_lunar_dates_are_found_and_reported_as_said(text: str, now: dt.datetime) -> None:
-    found = find_dates(normalize(text).text, now)
-    assert found and all(f.value == "" for f in found)  # the extractor fills in the original words
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The message day is lunar 2024-04-08; the next Spring Festival is 29 January 2025.
+        ("腊月二十那天", [("腊月二十", "2025-01-19")]),
+        ("改到初六", [("初六", "2024-06-11")]),  # this month's 初六 has passed: 五月初六
+        ("春节前后", [("春节", "2025-01-29")]),
+        ("除夕那天", [("除夕", "2025-01-28")]),  # 腊月 of that year has 29 days
+        ("正月初八要办喜宴", [("正月初八", "2025-02-05")]),
+        ("农历八月十五", [("农历八月十五", "2024-09-17")]),
+        ("中秋节活动", [("中秋节", "2024-09-17")]),
+        ("十二月二十号", [("十二月二十号", "2024-12-20")]),  # a solar date: no lunar word in it
+    ],
+)
+def test_lunar_dates_resolve_to_the_calendar(nlu: EmbeddedNlu, text: str, expected: list, now: dt.datetime) -> None:
+    found = [(e["text"], e["value"]) for e in nlu.parse(text, now=now)["entities"] if e["entity"] == "date"]
+    assert found == expected
 
 
-def test_lunar_value_is_the_original_words(nlu: EmbeddedNlu, now: dt.datetime) -> None:
+def test_a_lunar_date_is_an_iso_value_in_the_parse(nlu: EmbeddedNlu, now: dt.datetime) -> None:
     ents = nlu.parse("红白喜事场地改到腊月二十", now=now)["entities"]
-    assert {"entity": "date", "value": "腊月二十", "text": "腊月二十"}.items() <= ents[-1].items()
+    assert {"entity": "date", "value": "2025-01-19", "text": "腊月二十"}.items() <= ents[-1].items()
+
+
+def test_words_for_no_day_are_reported_as_said(nlu: EmbeddedNlu, now: dt.datetime) -> None:
+    ents = nlu.parse("年前能办好吗", now=now)["entities"]
+    assert {"entity": "date", "value": "年前"}.items() <= ents[0].items()
+
+
+@pytest.mark.parametrize("text", ["初中的孩子", "初次申请", "初级职称"])
+def test_not_lunar_days(text: str, now: dt.datetime) -> None:
+    assert date_of(text, now) == []

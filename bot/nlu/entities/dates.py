@@ -1,6 +1,7 @@
 """Dates as residents say them, resolved to ISO yyyy-mm-dd against the time the message was sent.
 
-Lunar dates and lunar holidays (腊月二十, 初六, 春节) are found but reported as said, not as ISO dates.
+Lunar dates and festivals (腊月二十, 初六, 春节) resolve through a lunar calendar (`lunar.py`); times of
+year that name no single day (年前, 过年, 暑假) are reported as said.
 
 A small rule set instead of a library, chosen by measuring 20 everyday expressions (今天 明天 后天 大后天
 下周三 礼拜五 周五 这周六 下个月5号 12月3号 月底 下下周一 三天后 …) against a fixed Wednesday:
@@ -16,6 +17,7 @@ import datetime as dt
 import re
 
 from bot.nlu.entities.base import Found
+from bot.nlu.entities.lunar import find_lunar_dates
 from bot.nlu.numbers import NUM, cn_to_int
 
 _RELATIVE_DAYS = {
@@ -44,7 +46,7 @@ _RELATIVE_DAYS = {
     "后个": 2,
     "后儿个": 2,
 }
-# Fixed-date holidays resolve to their next occurrence; lunar ones are reported as said.
+# Fixed-date holidays resolve to their next occurrence; lunar ones are in `lunar.py`.
 _HOLIDAYS = {
     "元旦": (1, 1),
     "国庆": (10, 1),
@@ -57,37 +59,16 @@ _HOLIDAYS = {
     "三八节": (3, 8),
     "建军节": (8, 1),
 }
+# Times of year that name no single day (清明 and 冬至 move with the sun, 过年 is a season): as said.
 _AS_SAID = (
-    "春节",
     "过年",
-    "除夕",
-    "大年三十",
-    "元宵",
-    "元宵节",
     "清明",
     "清明节",
-    "端午",
-    "端午节",
-    "中秋",
-    "中秋节",
-    "重阳",
-    "重阳节",
     "冬至",
-    "腊八",
-    "小年",
     "寒假",
     "暑假",
     "年前",
     "年后",
-)
-_LUNAR_MONTH = r"(?:正月|一月|二月|三月|四月|五月|六月|七月|八月|九月|十月|冬月|十一月|腊月|十二月)"
-_LUNAR_DAY = (
-    r"(?:初[一二三四五六七八九十]|十[一二三四五六七八九]|二十[一二三四五六七八九]?|廿[一二三四五六七八九]|三十"
-    r"|\d{1,2}(?:号|日)?)"
-)
-_LUNAR_RE = re.compile(
-    rf"(?:农历|阴历)\d{{1,2}}月\d{{1,2}}(?:号|日)?|(?:农历|阴历)?(?:{_LUNAR_MONTH}{_LUNAR_DAY}"
-    r"|(?<!月)初[一二三四五六七八九十](?!中|级|步|期|次|心|衷|稿|始|恋|见|春|夏|秋|冬|学|生))"
 )
 _WEEKDAYS = {
     "一": 0,
@@ -224,11 +205,10 @@ def find_dates(text: str, now: dt.datetime) -> list[Found]:
         shift = 2 if m["rel"].startswith("下下") else 1 if m["rel"].startswith("下") else 0
         y, mo = _add_months(today, shift)
         add(m, _safe_date(y, mo, cn_to_int(m["day"]) or 1))
-    # Lunar dates (腊月二十, 初六) and lunar holidays need a lunar calendar to resolve: reported as
-    # said (an empty value here; the extractor puts in the original words).
-    for pattern in (_LUNAR_RE, _AS_SAID_RE):
-        for m in pattern.finditer(text):
-            out.append(Found("date", m.start(), m.end(), ""))
+    out += find_lunar_dates(text, today)
+    # 年前, 过年, 暑假 name no day: reported as said (an empty value here; the extractor puts in the words).
+    for m in _AS_SAID_RE.finditer(text):
+        out.append(Found("date", m.start(), m.end(), ""))
     for m in _IN_DAYS_RE.finditer(text):
         n = cn_to_int(m["n"] or m["n2"] or "")
         if n is not None and n <= 366:
