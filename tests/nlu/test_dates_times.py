@@ -89,6 +89,9 @@ def test_not_dates(text: str, now: dt.datetime) -> None:
         ("早上", "早上"),
         ("傍晚", "晚上"),
         ("八点二十分", "08:20"),
+        ("头晌", "上午"),
+        ("后晌三点", "15:00"),
+        ("下昼", "下午"),
     ],
 )
 def test_times(text: str, value: str) -> None:

@@ -27,6 +27,17 @@ PERIODS = {
     "明晚": "晚上",
     "夜里": "晚上",
     "凌晨": "凌晨",
+    # Northern and rural speech, and Cantonese speakers typing Mandarin.
+    "头晌": "上午",
+    "前晌": "上午",
+    "上半晌": "上午",
+    "后晌": "下午",
+    "下半晌": "下午",
+    "后半晌": "下午",
+    "晚晌": "晚上",
+    "朝早": "早上",
+    "晏昼": "中午",
+    "下昼": "下午",
 }
 _PM = {"下午", "晚上"}
 _PERIOD = "|".join(sorted(PERIODS, key=len, reverse=True))
