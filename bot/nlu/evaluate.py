@@ -3,7 +3,8 @@
 Intent figures use the classifier's best intent (before the fallback), so that accuracy and the
 fallback rate are reported separately; "confidently wrong" counts wrong intents whose confidence is at or
 above the fallback threshold, the mistakes the dialogue would act on. Entities match on type and exact
-span; value accuracy is over matched entities whose annotation gives an explicit value.
+span, or overlap with the same value (see `entity_metrics`); value accuracy is over matched entities
+whose annotation gives an explicit value.
 """
 
 from __future__ import annotations
@@ -96,32 +97,67 @@ def intent_metrics(preds: Sequence[Prediction], threshold: float) -> dict[str, A
     }
 
 
+def _match(gold: Sequence[Any], pred: Sequence[tuple[str, int, int, str]]) -> list[tuple[Any, Any]]:
+    """Pairs of (annotation, prediction): exact spans first, then overlapping spans of the same type
+    whose value agrees where the annotation gives one."""
+    pairs: list[tuple[Any, Any]] = []
+    free_pred = list(pred)
+    free_gold = []
+    for g in gold:
+        hit = next((q for q in free_pred if (q[0], q[1], q[2]) == (g.entity, g.start, g.end)), None)
+        if hit is None:
+            free_gold.append(g)
+        else:
+            free_pred.remove(hit)
+            pairs.append((g, hit))
+    for g in free_gold:
+        for q in free_pred:
+            same_value = g.value == g.text or str(q[3]) == str(g.value)
+            if q[0] == g.entity and q[1] < g.end and g.start < q[2] and same_value:
+                free_pred.remove(q)
+                pairs.append((g, q))
+                break
+    return pairs
+
+
 def entity_metrics(preds: Sequence[Prediction]) -> dict[str, Any]:
-    """Micro precision/recall/F1 on (type, start, end), per type, and value accuracy where given."""
+    """Micro precision/recall/F1 per type and overall, and value accuracy where the annotation gives one.
+
+    An entity counts as found when its type matches and its span overlaps the annotation's, and where
+    the annotation gives a normalised value (age 78, a catalog id) the values agree: annotators differ
+    on whether 78岁 or 78, 两份 or 两 is the entity, and the value is what the dialogue acts on.
+    `exact` gives the same figures for exact spans only (the stricter reading).
+    """
     tp = fp = fn = 0
+    exact_tp = 0
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     value_total = value_ok = 0
     for p in preds:
-        gold = {(e.entity, e.start, e.end): e for e in p.example.entities}
-        pred = {(e, s, t): v for e, s, t, v in p.entities}
-        for key in pred:
-            if key in gold:
-                tp += 1
-                per[key[0]][0] += 1
-                g = gold[key]
-                if g.value != g.text:
-                    value_total += 1
-                    value_ok += str(pred[key]) == str(g.value)
-            else:
+        pairs = _match(p.example.entities, p.entities)
+        matched_pred = {id(q) for _, q in pairs}
+        for g, q in pairs:
+            tp += 1
+            per[g.entity][0] += 1
+            if (q[1], q[2]) == (g.start, g.end):
+                exact_tp += 1
+            if g.value != g.text:
+                value_total += 1
+                value_ok += str(q[3]) == str(g.value)
+        for q in p.entities:
+            if id(q) not in matched_pred:
                 fp += 1
-                per[key[0]][1] += 1
-        for key in gold:
-            if key not in pred:
-                fn += 1
-                per[key[0]][2] += 1
+                per[q[0]][1] += 1
+        fn += len(p.example.entities) - len(pairs)
+        matched_gold = {id(g) for g, _ in pairs}
+        for g in p.example.entities:
+            if id(g) not in matched_gold:
+                per[g.entity][2] += 1
+    n_pred = tp + fp
+    n_gold = tp + fn
     return {
         **_prf(tp, fp, fn),
-        "support": tp + fn,
+        "support": n_gold,
+        "exact": {**_prf(exact_tp, n_pred - exact_tp, n_gold - exact_tp)},
         "value_accuracy": round(value_ok / value_total, 4) if value_total else None,
         "value_support": value_total,
         "per_entity": {k: {**_prf(*v), "support": v[0] + v[2]} for k, v in sorted(per.items())},
