@@ -14,7 +14,8 @@ from knowledge.eligibility import extract_facts
 
 # A safety net under the classifier: these words mean danger now, whatever the intent says.
 EMERGENCY_WORDS = re.compile(
-    r"((?<![不没])着火|失火|起火|火灾|冒烟了|煤气味|燃气味|天然气味|液化气味|煤气泄漏|燃气泄漏|漏气了|"
+    r"((?<![不没])着火|失火|起火|火灾|冒烟了|浓烟|(?:全|满.{0,2})是烟(?!味)|烟.{0,3}(?:看不见|呛得|睁不开)|"
+    r"煤气味|燃气味|天然气味|液化气味|煤气泄漏|燃气泄漏|漏气了|"
     r"晕倒|昏倒|昏迷|没有呼吸|不省人事|倒地不起|摔倒.{0,4}起不来|家暴|被打了|要打死|"
     r"救命|跳楼|轻生|想不开|电梯.{0,4}困|困.{0,2}电梯|触电|溺水|掉.{0,3}水里|持刀)"
 )
