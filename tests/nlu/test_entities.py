@@ -31,6 +31,7 @@ def ents(nlu: EmbeddedNlu, text: str, now: dt.datetime) -> dict[str, list[tuple[
         # The thousandth order of a day has four digits of count; a partly quoted number still counts.
         ("工单GD202405151024办好没", "ticket_id", [("GD202405151024", "GD202405151024")]),
         ("gd 1208 到哪一步了", "ticket_id", [("gd 1208", "GD1208")]),
+        ("预约号歪歪幺二零八", "ticket_id", [("歪歪幺二零八", "YY1208")]),
         ("我今年八十二岁", "age", [("八十二岁", 82)]),
         ("老人82岁了", "age", [("82岁", 82)]),
         ("我妈八十多岁了", "age", [("八十多岁", 80)]),

@@ -17,7 +17,9 @@ _SEP = r"[ -]?"
 _MOBILE_RE = re.compile(rf"(?<![\d])(?:\+?86{_SEP})?1[3-9]\d(?:{_SEP}\d){{8}}(?![\d])")
 _LANDLINE_RE = re.compile(rf"(?<![\d])0\d{{2,3}}{_SEP}\d{{3,4}}{_SEP}\d{{4}}(?![\d])")
 _LOCAL_RE = re.compile(r"(?:电话|号码|手机|联系|打)[^\d]{0,4}(?<![\d])(\d{3,4}[ -]?\d{4})(?![\d])")
-_TICKET_RE = re.compile(r"(?<![a-z])(?P<kind>g ?d|y ?y)[ -]?(?P<num>\d(?:[ -]?\d){3,13})(?![\d])")
+# Voice input writes the letters YY as they sound (歪歪).
+_TICKET_RE = re.compile(r"(?<![a-z])(?P<kind>g ?d|y ?y|歪歪)[ -]?(?P<num>\d(?:[ -]?\d){3,13})(?![\d])")
+_KINDS = {"歪歪": "YY"}
 
 
 def find_phones(text: str) -> list[Found]:
@@ -38,6 +40,7 @@ def find_tickets(text: str) -> list[Found]:
     """Work-order numbers (GD…) and booking numbers (YY…), upper-cased without separators."""
     out = []
     for m in _TICKET_RE.finditer(text):
-        value = m["kind"].replace(" ", "").upper() + re.sub(r"\D", "", m["num"])
+        kind = m["kind"].replace(" ", "")
+        value = _KINDS.get(kind, kind.upper()) + re.sub(r"\D", "", m["num"])
         out.append(Found("ticket_id", m.start(), m.end(), value))
     return out
