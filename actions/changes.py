@@ -28,8 +28,8 @@ async def _find_booking(tracker: Tracker, value: Any) -> tuple[Booking | None, C
         if str(value).lower() == "latest":
             booking = await bookings.latest_active(session, ctx.resident_id, services.clock())
             return booking, ctx, "" if booking else "没有查到您名下还没到时间的预约。"
-        booking = await bookings.get_by_number(session, str(value))
-        if booking is None or booking.resident_id != ctx.resident_id:
+        booking = await bookings.find_for_resident(session, ctx.resident_id, str(value))
+        if booking is None:
             return None, ctx, f"没有查到您名下编号为{value}的预约，请核对一下编号。"
         if booking.status != bookings.ACTIVE:
             return None, ctx, f"预约{booking.number}目前是“{booking.status}”状态，不能再修改。"

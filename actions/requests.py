@@ -124,6 +124,10 @@ class ActionSubmitRequest(Action):
         return [ActiveLoop(None), *[SlotSet(s, None) for s in REQUEST_SLOTS]]
 
 
+# Words that say the number is a work order's (报修、投诉), not a booking's.
+_ORDER_WORDS = re.compile(r"工单|报修|报的修|投诉|反映")
+
+
 class ActionCheckStatus(Action):
     """Tells the status of a work order or booking, by number or the resident's latest."""
 
@@ -138,12 +142,20 @@ class ActionCheckStatus(Action):
             ctx = await load_context(session, tracker, services)
             tz = ctx.community.timezone
             today = services.local_now(ctx.community.code).date()
-            if number.startswith("YY") or (not number and "预约" in (tracker.latest_message.get("text") or "")):
-                booking = (await bookings.get_by_number(session, number) if number
+            text = tracker.latest_message.get("text") or ""
+            said_booking = "预约" in text
+            said_order = bool(_ORDER_WORDS.search(text))
+            booking = None
+            if number.startswith("YY") or (said_booking and not said_order and not number.startswith("GD")):
+                booking = (await bookings.find_for_resident(session, ctx.resident_id, number) if number
                            else await bookings.latest_for_resident(session, ctx.resident_id))
-                if booking is None or booking.resident_id != ctx.resident_id:
+                if booking is None:
                     dispatcher.utter_message(text=f"没有查到您名下的预约{number}，请核对一下编号。")
                     return []
+            elif number and not number.startswith("GD") and not said_order:
+                # Part of a number, or one without its letters: a booking of theirs, else a work order.
+                booking = await bookings.find_for_resident(session, ctx.resident_id, number)
+            if booking is not None:
                 svc = services.catalog.get(booking.service_id)
                 start = booking.slot.start_at
                 day = start.astimezone(ZoneInfo(tz)).date()
@@ -153,9 +165,9 @@ class ActionCheckStatus(Action):
                          f"{booking.people}位，状态：{booking.status}。"
                 )
                 return []
-            order = (await workorders.get_by_number(session, number) if number
+            order = (await workorders.find_for_resident(session, ctx.resident_id, number) if number
                      else await workorders.latest_for_resident(session, ctx.resident_id))
-            if order is None or order.resident_id != ctx.resident_id:
+            if order is None:
                 text = (f"没有查到您名下编号为{number}的工单，请核对一下编号。" if number
                         else "没有查到您提交过的报修或投诉。要反映问题的话，直接告诉我什么事、在哪里就行。")
                 dispatcher.utter_message(text=text)

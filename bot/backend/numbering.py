@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,3 +29,10 @@ async def next_number(session: AsyncSession, prefix: str, local_day: dt.date) ->
     value = (await session.execute(stmt)).scalar_one()
     # Three digits cover a community's day; beyond 999 the number simply grows a digit.
     return f"{prefix}{day}{value:03d}"
+
+
+def quoted_part(number: str) -> tuple[str, str] | None:
+    """The letters and digits of a number a resident read out only in part (GD0316, 1308), or None when
+    too little of it is left to pick one of theirs (fewer than three digits)."""
+    m = re.fullmatch(r"([A-Z]*)\D*(\d{3,})", number.strip().upper())
+    return (m.group(1), m.group(2)) if m else None

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import WorkOrder, WorkOrderEvent, utcnow
-from bot.backend.numbering import WORK_ORDER_PREFIX, next_number
+from bot.backend.numbering import WORK_ORDER_PREFIX, next_number, quoted_part
 from bot.errors import InvalidInput
 
 STATUSES = ("待受理", "已受理", "处理中", "已办结", "已关闭")
@@ -89,6 +89,23 @@ async def get_by_number(session: AsyncSession, number: str) -> WorkOrder | None:
     """A work order by its number (case-insensitive)."""
     stmt = select(WorkOrder).where(WorkOrder.number == number.upper())
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_for_resident(session: AsyncSession, resident_id: int, number: str) -> WorkOrder | None:
+    """The resident's work order by its number, or by the part of it they read out (GD0316, 1308):
+    people read the date or the tail of a long number. A part that fits several of theirs finds none."""
+    exact = await get_by_number(session, number)
+    if exact is not None:
+        return exact if exact.resident_id == resident_id else None
+    part = quoted_part(number)
+    if part is None:
+        return None
+    prefix, digits = part
+    stmt = select(WorkOrder).where(WorkOrder.resident_id == resident_id, WorkOrder.number.contains(digits))
+    if prefix:
+        stmt = stmt.where(WorkOrder.number.startswith(prefix))
+    found = (await session.execute(stmt.limit(2))).unique().scalars().all()
+    return found[0] if len(found) == 1 else None
 
 
 async def latest_for_resident(session: AsyncSession, resident_id: int) -> WorkOrder | None:

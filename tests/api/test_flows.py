@@ -61,6 +61,26 @@ def test_request_filed_then_status_checked_by_number(live_any: httpx.Client) -> 
     assert m.group(0) in r.text and "待受理" in r.text
 
 
+def test_status_found_from_the_part_of_a_number_a_resident_reads_out(live_any: httpx.Client) -> None:
+    r = Resident(live_any)
+    r.say("小区东门路灯不亮了")
+    r.say("小区东门")
+    r.say("13912345678")
+    r.press("确认")
+    order = ORDER_NO.search(r.text)
+    assert order, r.text
+    booking = r.book("我想预约明天上门助浴")
+    # The tail of each number, as a resident reads it off a text message; the booking without its letters.
+    r.say(f"工单号{order.group(0)[-7:]}到哪了")
+    assert order.group(0) in r.text and "待受理" in r.text
+    r.say(f"预约号是{booking[-7:]}，查一下")
+    assert booking in r.text
+    # The same part read by another resident finds nothing of theirs and says so.
+    other = Resident(live_any)
+    other.say(f"工单号{order.group(0)[-7:]}到哪了")
+    assert order.group(0) not in other.text and "没有查到" in other.text
+
+
 def test_rating_is_thanked_and_stored(live_any: httpx.Client) -> None:
     r = Resident(live_any)
     r.say("上次助浴服务非常满意，给你们点个赞")

@@ -20,6 +20,11 @@ _LOCAL_RE = re.compile(r"(?:电话|号码|手机|联系|打)[^\d]{0,4}(?<![\d])(
 # Voice input writes the letters YY as they sound (歪歪).
 _TICKET_RE = re.compile(r"(?<![a-z])(?P<kind>g ?d|y ?y|歪歪)[ -]?(?P<num>\d(?:[ -]?\d){3,13})(?![\d])")
 _KINDS = {"歪歪": "YY"}
+# A number right after the word for one is a ticket whatever its form (预约号是1308, 订单bk0825):
+# residents read out part of ours or quote another system's.
+_NAMED_TICKET_RE = re.compile(
+    r"(?:预约号|预约单号|工单号|单号|订单号?|编号|回执号)(?:码)?(?:是|为)?[:：]?(?P<num>[a-z]{0,3}\d{4,14})(?![\d])"
+)
 
 
 def find_phones(text: str) -> list[Found]:
@@ -43,4 +48,9 @@ def find_tickets(text: str) -> list[Found]:
         kind = m["kind"].replace(" ", "")
         value = _KINDS.get(kind, kind.upper()) + re.sub(r"\D", "", m["num"])
         out.append(Found("ticket_id", m.start(), m.end(), value))
+    taken = [(f.start, f.end) for f in out]
+    for m in _NAMED_TICKET_RE.finditer(text):
+        s, e = m.span("num")
+        if not any(a < e and s < b for a, b in taken):
+            out.append(Found("ticket_id", s, e, m["num"].upper()))
     return out
