@@ -116,22 +116,22 @@ def _is_unit_after(text: str, end: int) -> bool:
     return any(text.startswith(u, end) for u in _UNITS)
 
 
-def _convert_run(text: str, m: re.Match[str]) -> str | None:
+def _convert_run(text: str, start: int, end: int) -> str | None:
     """The digits for one run of numerals, or None where it is not a number in context."""
-    run = m.group(0)
+    run = text[start:end]
     if run.isascii():
         return None
-    before = text[m.start() - 1] if m.start() > 0 else ""
-    after = text[m.end()] if m.end() < len(text) else ""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
     positional = any(c in CN_UNITS for c in run)
     if not positional:
         if len(run) >= 3:
             return "".join(str(CN_DIGITS[c]) if c in CN_DIGITS else c for c in run)
         if len(run) == 2 and not run.isdigit():  # 两三个、五六天: a range, not 23 or 56
             return None
-        if not _is_unit_after(text, m.end()):
+        if not _is_unit_after(text, end):
             return None
-        if after == "点" and (before in _A_LITTLE_BEFORE or text[m.end() + 1 : m.end() + 2] in ("点", "儿")):
+        if after == "点" and (before in _A_LITTLE_BEFORE or text[end + 1 : end + 2] in ("点", "儿")):
             return None
         value = cn_to_int(run)
         return None if value is None else str(value)
@@ -143,8 +143,42 @@ def _convert_run(text: str, m: re.Match[str]) -> str | None:
     return None if value is None else str(value)
 
 
+def _segments(mt: MappedText, start: int, end: int) -> list[tuple[int, int]]:
+    """A run of numerals cut where the speaker paused, if a side of the pause is a positional numeral.
+
+    Pauses come out of speech as spaces, and spaces between Chinese characters are removed before this
+    step: 俺六十三 一个月 would read as one run, 六十三一. A phone number read in groups (幺三九 零八幺六)
+    stays one run: only digit strings join across a pause.
+    """
+    cuts = [i for i in range(start + 1, end) if mt.original[mt.ends[i - 1] : mt.starts[i]]]
+    if not cuts:
+        return [(start, end)]
+    bounds = [start, *cuts, end]
+    parts = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+    merged = [parts[0]]
+    for a, b in parts[1:]:
+        pa, pb = merged[-1]
+        if any(c in CN_UNITS for c in mt.text[pa:pb]) or any(c in CN_UNITS for c in mt.text[a:b]):
+            merged.append((a, b))
+        else:
+            merged[-1] = (pa, b)
+    return merged
+
+
 def convert_numbers(mt: MappedText) -> MappedText:
     """Turn spoken numbers into digits where the context says they are numbers."""
     if not any(c in NUM_CHARS for c in mt.text):
         return mt
-    return mt.sub(_RUN, lambda m: _convert_run(mt.text, m))
+    edits = []
+    for m in _RUN.finditer(mt.text):
+        segments = _segments(mt, m.start(), m.end())
+        converted = [_convert_run(mt.text, a, b) for a, b in segments]
+        if len(segments) > 1 and None in converted:
+            # Cut only into numbers each standing alone; otherwise read the run whole, as before.
+            segments, converted = [(m.start(), m.end())], [_convert_run(mt.text, m.start(), m.end())]
+        for k, ((a, b), new) in enumerate(zip(segments, converted, strict=True)):
+            if new is not None and k + 1 < len(segments):
+                new += " "  # the pause stays between two numbers (63 1个月, not 631个月)
+            if new is not None and new != mt.text[a:b]:
+                edits.append((a, b, new))
+    return mt.edit(edits)
