@@ -19,6 +19,9 @@ _FLOOR_ONLY = re.compile(r"\d+(?:楼|层)")
 _ROOM_AFTER_RE = re.compile(r"(?:楼上|楼下|隔壁|对门|房号|门牌号?|房间号?|住在?)(\d{3,4})(?![\d号楼栋单])")
 _STREET_RE = re.compile(r"(?:路|街|大街|巷|弄|大道|胡同)\d{1,5}号(?:院|楼)?")
 _SUFFIX = r"(?:小区|花园|家园|公寓|新村|苑|村)"
+# A landmark and a side of it (学校门口, 大桥底下, 农贸市场旁边), and a village group said alone (五组).
+_BESIDE_RE = re.compile(r"(?:门口|底下|旁边|附近|对面)")
+_GROUP_RE = re.compile(r"(?<![\d第])\d{1,2}(?:组|队)(?!织|长|成|合|员|数|伍|列|人)")
 _NAMED_PLACE_RE = re.compile(rf"{_SUFFIX}(?:\d{{1,2}}(?:组|队))?")
 # What stops a place name growing leftwards: verbs and particles that precede an address.
 _STOP = set("我你他她在住到去是的家了和跟从往把给找要想就也都说问这那个有门口请帮们本外俺咱农全各该邻隔村址")
@@ -70,6 +73,11 @@ class PlaceFinder:
                 for bs, be in buildings:
                     if bs == m.end() and bs not in gaps:
                         out.append(Found("location", s, be, text[s:be]))
+        for m in _BESIDE_RE.finditer(text):
+            s = _grow_left(text, m.start(), gaps, limit=6)
+            if m.start() - s >= 2:
+                out.append(Found("location", s, m.end(), text[s : m.end()]))
+        out += [Found("location", m.start(), m.end(), m.group(0)) for m in _GROUP_RE.finditer(text)]
         if self._places_re:
             out += [Found("location", m.start(), m.end(), m.group(0)) for m in self._places_re.finditer(text)]
         return out

@@ -7,10 +7,16 @@ import re
 from bot.nlu.entities.base import Found
 from bot.nlu.numbers import NUM, cn_to_int
 
+_PERSON = (
+    r"我|俺|咱|本人|老人|老伴|老头|老太|爹|娘|爸|妈|奶奶|爷爷|姥姥|姥爷|外婆|外公|父亲|母亲|婆婆|公公|"
+    r"老汉|老公|老婆|儿子|闺女|女儿|孙子|孙女"
+)
 # 82岁, 八十多岁; and without 岁 where the words say it is an age: 俺娘八十八了, 我今年六十六.
 _AGE_RE = re.compile(
     rf"(?P<n>{NUM})(?:周岁|岁)|(?P<n2>\d{{2,3}})(?:多|来)岁"
     rf"|(?<![\d号月点第])(?P<n3>\d{{2,3}})多?(?=了)|(?<=今年)(?P<n4>\d{{2,3}})"
+    # A person and then a bare number is how an age is said aloud: 俺爹七十九, 我刚满七十, 俺六十三.
+    rf"|(?:{_PERSON})(?:今年|刚满|已经|都|也)?(?P<n5>\d{{2,3}})(?![\d.%号楼栋单元室层块元个位人口次年月日点分天斤米平岁多来])"
 )
 _PEOPLE = r"(?:个人|口人|位|人|口|名|个大人|个家属|份|桌)"
 _COUNT_RE = re.compile(rf"(?P<n>{NUM}|俩|仨)(?:来|多)?{_PEOPLE}")
@@ -58,9 +64,10 @@ def find_ages(text: str) -> list[Found]:
     """Ages in years: 82岁, 八十二岁, 八十多岁 (→ 80), 今年九十了."""
     out = []
     for m in _AGE_RE.finditer(text):
-        n = cn_to_int(m["n"] or m["n2"] or m["n3"] or m["n4"] or "")
+        n = cn_to_int(m["n"] or m["n2"] or m["n3"] or m["n4"] or m["n5"] or "")
         if n is not None and 0 < n < 130 and (m["n"] or m["n2"] or n >= 10):
-            out.append(Found("age", m.start(), m.end(), n))
+            start = m.start("n5") if m["n5"] else m.start()
+            out.append(Found("age", start, m.end(), n))
     return out
 
 
