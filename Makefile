@@ -24,6 +24,8 @@ $(VENV)/.installed: pyproject.toml
 
 models/.built: $(VENV)/.installed $(DATA) $(CODE)
 	$(LINLI) catalog validate
+	# The service lookup table a Rasa server reads beside nlu_data (generated, not committed).
+	$(LINLI) nlu lookups
 	$(LINLI) train
 	$(LINLI) index
 	mkdir -p models && touch $@
