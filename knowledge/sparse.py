@@ -169,6 +169,10 @@ class SparseIndex:
         return cls(vocab, np.asarray(payload["idf"], np.float32), matrix)
 
 
+def _all_cjk(text: str) -> bool:
+    return bool(text) and all(_CJK_RUN_RE.fullmatch(c) for c in text)
+
+
 def _syllables(text: str) -> tuple[str, list[int]]:
     """`|syl|syl|` for the Chinese characters of `text`, and each syllable's character position."""
     syls: list[str] = []
@@ -204,7 +208,9 @@ class NameIndex:
     """
 
     def __init__(self, keys: Sequence[tuple[str, int, float]]) -> None:
-        self.keys = [(k, sid, weight, _syllables(k)[0]) for k, sid, weight in keys]
+        # A key with digits or Latin letters (打12315, HPV疫苗) is matched only as written: its sound
+        # would be that of its Chinese part alone, and 打 or 疫苗 names no service.
+        self.keys = [(k, sid, weight, _syllables(k)[0] if _all_cjk(k) else "") for k, sid, weight in keys]
 
     @classmethod
     def build(cls, keys_per_service: Sequence[Sequence[str]]) -> NameIndex:

@@ -98,6 +98,13 @@ def test_name_index_prefers_the_longest_mention_and_hears_homophones() -> None:
     assert 0 < names.scores("居住正办下来要多久", 4)[2] < 1  # a homophone counts, less than the word
 
 
+def test_a_name_with_digits_or_letters_is_heard_only_as_written() -> None:
+    names = NameIndex.build([name_keys("消费维权", ["打12315"]), name_keys("疫苗接种", ["HPV疫苗"])])
+    assert not names.scores("我想打个电话问问", 2).any()  # 打 alone names nothing
+    assert names.scores("打12315投诉", 2)[0] == 1.0
+    assert names.scores("hpv疫苗在哪打", 2)[1] > 0
+
+
 # --- dense side ----------------------------------------------------------------------------------------
 
 def _clustered(n: int, dim: int, seed: int) -> np.ndarray:
