@@ -8,7 +8,8 @@ local cache) names it with the `ENCODER` setting; parsing then loads it through 
 The feature is off by default because on our data it did not help: the encoder trained on the same
 sentences the classifier sees makes features that look better in training than they are, and the
 classifier leans on them (`linli train --embedding`; measured on the development sets in
-`bench/data/`: intent accuracy 93.9 % → 93.5 %, confidently wrong 5.4 % → 6.1 %, see `features.py`).
+`bench/data/`: intent accuracy 98.3 % → 95.7 %, confidently wrong 1.7 % → 4.1 %; at weight 0.3,
+96.6 % and 2.9 %).
 """
 
 from __future__ import annotations
