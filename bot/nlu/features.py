@@ -15,7 +15,7 @@ n-grams change nothing on the data as written (91.3 % without), but with 15 % of
 held-out folds swapped for homophones accuracy is 86.9 % without them and 89.1 % at weight 0.6.
 Measured again on the development sets of `bench/data/` with 5,431 training examples: jieba words
 (`words=True`) leave accuracy at 98.3 % and move confidently wrong answers from 1.7 % to 1.6 %, not
-worth the 60 MB of jieba's dictionary in every parsing process, so they stay off; the sentence
+worth the 70 MB of jieba's dictionary in every parsing process, so they stay off; the sentence
 embedding lowers accuracy to 96.6-95.7 % (see `embedding.py`).
 
 Weights are TF-IDF with sublinear term frequency, L2-normalised, computed here rather than by
