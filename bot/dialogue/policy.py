@@ -44,6 +44,7 @@ RULES = {
 for _intent in QUESTION_INTENTS:
     RULES[_intent] = "action_answer_catalog"
 EXIT_WORDS = re.compile(r"^(算了|取消|不办了|不要了|不用了|不约了|退出|不弄了|先不了|算了吧|不了)")
+_BOOKING_WORDS = re.compile(r"预约|约的|订的|报的名")
 CLARIFY_SKIP = {"out_of_scope", "inform", "affirm", "deny"}
 
 
@@ -75,6 +76,8 @@ async def decide(turn: Turn, threshold: float) -> None:
         return
     turn.slots["fallback_count"] = 0
     form = FORM_INTENTS.get(turn.intent)
+    if turn.intent == "deny" and _names_a_booking(turn):
+        form = "cancel_form"
     if form:
         await activate_form(turn, form)
         return
@@ -82,6 +85,16 @@ async def decide(turn: Turn, threshold: float) -> None:
         turn.utter("utter_how_can_help")
         return
     await turn.run(RULES.get(turn.intent, "action_clarify"))
+
+
+def _names_a_booking(turn: Turn) -> bool:
+    """A 不要了 that names a service or a booking (陪诊不要了 我自己去) while nothing was asked.
+
+    With no question pending there is nothing to say no to: the resident is calling a booking off.
+    The cancel form asks before it changes anything, so reading it so costs one question at worst.
+    """
+    values = turn.entity_values()
+    return bool(values.get("service") or values.get("ticket_id") or _BOOKING_WORDS.search(turn.text))
 
 
 def _answers_pending_question(turn: Turn, threshold: float) -> bool:

@@ -72,3 +72,24 @@ def test_reschedule_and_cancel_an_existing_booking(live: httpx.Client, settings)
     assert rows == [("已取消",)]
     booked = db_rows(settings.database_url, "SELECT sum(booked) FROM slots")
     assert booked == [(0,)]
+
+
+def test_saying_a_booked_service_is_not_wanted_offers_to_cancel_it(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
+    """陪诊不要了 reads like a bare 不要了; with nothing asked, it calls the booking off (after asking)."""
+    r = Resident(live)
+    number = r.book("我想预约后天上午的陪诊服务", name="钱大爷", phone="13600002222")
+    r.say("那啥 陪诊不要了 我自己去")
+    if "哪一个" in r.text:
+        r.press(number)
+    assert number in r.text and "取消" in r.text
+    r.press("确认取消")
+    assert "已为您取消" in r.text
+    assert db_rows(settings.database_url, "SELECT status FROM bookings") == [("已取消",)]
+
+
+def test_a_bare_no_with_nothing_asked_changes_nothing(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
+    r = Resident(live)
+    r.book("我想预约后天上午的陪诊服务", name="钱大爷", phone="13600002222")
+    r.say("不用了")
+    assert "取消" not in r.text
+    assert db_rows(settings.database_url, "SELECT status FROM bookings") == [("已预约",)]
