@@ -45,6 +45,7 @@ for _intent in QUESTION_INTENTS:
     RULES[_intent] = "action_answer_catalog"
 EXIT_WORDS = re.compile(r"^(算了|取消|不办了|不要了|不用了|不约了|退出|不弄了|先不了|算了吧|不了)")
 _BOOKING_WORDS = re.compile(r"预约|约的|订的|报的名")
+_MOVE_WORDS = re.compile(r"改|换|挪|推迟|往后|提前")
 CLARIFY_SKIP = {"out_of_scope", "inform", "affirm", "deny"}
 
 
@@ -77,7 +78,7 @@ async def decide(turn: Turn, threshold: float) -> None:
     turn.slots["fallback_count"] = 0
     form = FORM_INTENTS.get(turn.intent)
     if turn.intent == "deny" and _names_a_booking(turn):
-        form = "cancel_form"
+        form = "reschedule_form" if _MOVE_WORDS.search(turn.text) else "cancel_form"
     if form:
         await activate_form(turn, form)
         return
@@ -90,8 +91,9 @@ async def decide(turn: Turn, threshold: float) -> None:
 def _names_a_booking(turn: Turn) -> bool:
     """A 不要了 that names a service or a booking (陪诊不要了 我自己去) while nothing was asked.
 
-    With no question pending there is nothing to say no to: the resident is calling a booking off.
-    The cancel form asks before it changes anything, so reading it so costs one question at worst.
+    With no question pending there is nothing to say no to: the resident is calling a booking off, or,
+    with 改/换/挪 in it, moving it. Both forms ask before they change anything, so reading it so costs
+    one question at worst.
     """
     values = turn.entity_values()
     return bool(values.get("service") or values.get("ticket_id") or _BOOKING_WORDS.search(turn.text))

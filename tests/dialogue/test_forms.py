@@ -87,6 +87,15 @@ def test_saying_a_booked_service_is_not_wanted_offers_to_cancel_it(live: httpx.C
     assert db_rows(settings.database_url, "SELECT status FROM bookings") == [("已取消",)]
 
 
+def test_not_suiting_a_booked_time_offers_to_move_it(live: httpx.Client) -> None:
+    r = Resident(live)
+    number = r.book("我想预约后天上午的陪诊服务", name="钱大爷", phone="13600002222")
+    r.say("俺约的那个陪诊 时间不对付 给俺换个时候")
+    if "哪一个" in r.text:
+        r.press(number)
+    assert "取消" not in r.text and ("哪一天" in r.text or "时间" in r.text), r.text
+
+
 def test_a_bare_no_with_nothing_asked_changes_nothing(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
     r = Resident(live)
     r.book("我想预约后天上午的陪诊服务", name="钱大爷", phone="13600002222")
