@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from bot.backend.bookings import latest_active
 from bot.dialogue.slots import candidates_from
 from bot.dialogue.turn import Turn
 from knowledge.eligibility import extract_facts
@@ -77,7 +78,7 @@ async def decide(turn: Turn, threshold: float) -> None:
         return
     turn.slots["fallback_count"] = 0
     form = FORM_INTENTS.get(turn.intent)
-    if turn.intent == "deny" and _names_a_booking(turn):
+    if turn.intent == "deny" and _names_a_booking(turn) and await _has_upcoming_booking(turn):
         form = "reschedule_form" if _MOVE_WORDS.search(turn.text) else "cancel_form"
     if form:
         await activate_form(turn, form)
@@ -97,6 +98,10 @@ def _names_a_booking(turn: Turn) -> bool:
     """
     values = turn.entity_values()
     return bool(values.get("service") or values.get("ticket_id") or _BOOKING_WORDS.search(turn.text))
+
+
+async def _has_upcoming_booking(turn: Turn) -> bool:
+    return await latest_active(turn.session, turn.conversation.resident_id, turn.now) is not None
 
 
 def _answers_pending_question(turn: Turn, threshold: float) -> bool:

@@ -96,6 +96,12 @@ def test_not_suiting_a_booked_time_offers_to_move_it(live: httpx.Client) -> None
     assert "取消" not in r.text and ("哪一天" in r.text or "时间" in r.text), r.text
 
 
+def test_a_no_naming_a_service_without_a_booking_is_just_a_no(live: httpx.Client) -> None:
+    r = Resident(live)
+    r.say("那啥 陪诊不要了 我自己去")
+    assert "预约" not in r.text, r.text
+
+
 def test_a_bare_no_with_nothing_asked_changes_nothing(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
     r = Resident(live)
     r.book("我想预约后天上午的陪诊服务", name="钱大爷", phone="13600002222")
