@@ -17,7 +17,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import Booking, Slot, utcnow
-from bot.backend.numbering import BOOKING_PREFIX, next_number, quoted_part
+from bot.backend.numbering import BOOKING_PREFIX, next_number
+from bot.backend.numbering import find_for_resident as find_numbered
 
 ACTIVE = "已预约"
 
@@ -191,20 +192,8 @@ async def latest_active(session: AsyncSession, resident_id: int, now: dt.datetim
 
 
 async def find_for_resident(session: AsyncSession, resident_id: int, number: str) -> Booking | None:
-    """The resident's booking by its number, or by the part of it they read out (GD0316, 1308):
-    people read the date or the tail of a long number. A part that fits several of theirs finds none."""
-    exact = await get_by_number(session, number)
-    if exact is not None:
-        return exact if exact.resident_id == resident_id else None
-    part = quoted_part(number)
-    if part is None:
-        return None
-    prefix, digits = part
-    stmt = select(Booking).where(Booking.resident_id == resident_id, Booking.number.contains(digits))
-    if prefix:
-        stmt = stmt.where(Booking.number.startswith(prefix))
-    found = (await session.execute(stmt.limit(2))).unique().scalars().all()
-    return found[0] if len(found) == 1 else None
+    """The resident's booking by its number or the part of it they read out (see `numbering.find_for_resident`)."""
+    return await find_numbered(session, Booking, resident_id, number)
 
 
 async def latest_for_resident(session: AsyncSession, resident_id: int) -> Booking | None:

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import WorkOrder, WorkOrderEvent, utcnow
-from bot.backend.numbering import WORK_ORDER_PREFIX, next_number, quoted_part
+from bot.backend.numbering import WORK_ORDER_PREFIX, next_number
+from bot.backend.numbering import find_for_resident as find_numbered
 from bot.errors import InvalidInput
 
 STATUSES = ("待受理", "已受理", "处理中", "已办结", "已关闭")
@@ -92,20 +93,8 @@ async def get_by_number(session: AsyncSession, number: str) -> WorkOrder | None:
 
 
 async def find_for_resident(session: AsyncSession, resident_id: int, number: str) -> WorkOrder | None:
-    """The resident's work order by its number, or by the part of it they read out (GD0316, 1308):
-    people read the date or the tail of a long number. A part that fits several of theirs finds none."""
-    exact = await get_by_number(session, number)
-    if exact is not None:
-        return exact if exact.resident_id == resident_id else None
-    part = quoted_part(number)
-    if part is None:
-        return None
-    prefix, digits = part
-    stmt = select(WorkOrder).where(WorkOrder.resident_id == resident_id, WorkOrder.number.contains(digits))
-    if prefix:
-        stmt = stmt.where(WorkOrder.number.startswith(prefix))
-    found = (await session.execute(stmt.limit(2))).unique().scalars().all()
-    return found[0] if len(found) == 1 else None
+    """The resident's work order by its number or the part of it they read out (see `numbering.find_for_resident`)."""
+    return await find_numbered(session, WorkOrder, resident_id, number)
 
 
 async def latest_for_resident(session: AsyncSession, resident_id: int) -> WorkOrder | None:
