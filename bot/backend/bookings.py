@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import Booking, Slot, utcnow
-from bot.backend.numbering import BOOKING_PREFIX, next_number
+from bot.backend.numbering import BOOKING_PREFIX, by_number, next_number
 from bot.backend.numbering import find_for_resident as find_numbered
 
 ACTIVE = "已预约"
@@ -175,8 +175,7 @@ async def reschedule(session: AsyncSession, booking: Booking, new_slot_id: int) 
 
 async def get_by_number(session: AsyncSession, number: str) -> Booking | None:
     """A booking by its number."""
-    stmt = select(Booking).where(Booking.number == number.upper())
-    return (await session.execute(stmt)).unique().scalar_one_or_none()
+    return await by_number(session, Booking, number)
 
 
 async def latest_active(session: AsyncSession, resident_id: int, now: dt.datetime | None = None) -> Booking | None:

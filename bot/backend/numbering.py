@@ -43,13 +43,19 @@ def quoted_part(number: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
+async def by_number(session: AsyncSession, model: type[Numbered], number: str) -> Numbered | None:
+    """A work order or booking by its full number (case-insensitive)."""
+    stmt = select(model).where(model.number == number.upper())
+    return (await session.execute(stmt)).unique().scalar_one_or_none()
+
+
 async def find_for_resident(
     session: AsyncSession, model: type[Numbered], resident_id: int, number: str
 ) -> Numbered | None:
     """The resident's work order or booking by its number, or by the part of it they read out (GD0316,
     1308): people read the date or the tail of a long number. A part that fits several of theirs, or a
     number that is someone else's, finds none."""
-    exact = (await session.execute(select(model).where(model.number == number.upper()))).unique().scalar_one_or_none()
+    exact = await by_number(session, model, number)
     if exact is not None:
         return exact if exact.resident_id == resident_id else None
     part = quoted_part(number)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import WorkOrder, WorkOrderEvent, utcnow
-from bot.backend.numbering import WORK_ORDER_PREFIX, next_number
+from bot.backend.numbering import WORK_ORDER_PREFIX, by_number, next_number
 from bot.backend.numbering import find_for_resident as find_numbered
 from bot.errors import InvalidInput
 
@@ -88,8 +88,7 @@ async def change_status(
 
 async def get_by_number(session: AsyncSession, number: str) -> WorkOrder | None:
     """A work order by its number (case-insensitive)."""
-    stmt = select(WorkOrder).where(WorkOrder.number == number.upper())
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await by_number(session, WorkOrder, number)
 
 
 async def find_for_resident(session: AsyncSession, resident_id: int, number: str) -> WorkOrder | None:
