@@ -89,29 +89,22 @@ def _solar(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def next_lunar(today: dt.date, month: int, day: int) -> dt.date | None:
+def _next(today: dt.date, lunar_today: LunarDate, month: int, day: int) -> dt.date | None:
     """The next solar date, today included, of lunar `month`/`day`."""
-    try:
-        year = LunarDate.from_solar_date(today.year, today.month, today.day).year
-    except ValueError:
-        return None
-    for y in (year - 1, year, year + 1):  # 腊月 said in early January is still last lunar year's
+    # 腊月 said in early January is still last lunar year's.
+    for y in (lunar_today.year - 1, lunar_today.year, lunar_today.year + 1):
         found = _solar(y, month, day)
         if found is not None and found >= today:
             return found
     return None
 
 
-def _bare_day(today: dt.date, day: int) -> dt.date | None:
+def _bare_day(today: dt.date, lunar_today: LunarDate, day: int) -> dt.date | None:
     """A bare 初六: this lunar month's, or the next month's once it has passed."""
-    try:
-        lunar = LunarDate.from_solar_date(today.year, today.month, today.day)
-    except ValueError:
-        return None
-    found = _solar(lunar.year, lunar.month, day)
+    found = _solar(lunar_today.year, lunar_today.month, day)
     if found is not None and found >= today:
         return found
-    y, m = (lunar.year + 1, 1) if lunar.month == 12 else (lunar.year, lunar.month + 1)
+    y, m = (lunar_today.year + 1, 1) if lunar_today.month == 12 else (lunar_today.year, lunar_today.month + 1)
     return _solar(y, m, day)
 
 
@@ -121,11 +114,15 @@ def find_lunar_dates(text: str, today: dt.date) -> list[Found]:
     一月 … 十二月 with a plain day (十二月二十) are solar dates unless 农历/阴历 or a lunar day word
     (初, 廿) says otherwise; the solar rules read those.
     """
-    out = []
+    out: list[Found] = []
+    try:
+        lunar_today = LunarDate.from_solar_date(today.year, today.month, today.day)
+    except ValueError:  # outside the library's years (1900-2099)
+        return out
     for m in _LUNAR_RE.finditer(text):
         if m["bare"]:
             day = _day_number(m["bare"])
-            value = _bare_day(today, day) if day else None
+            value = _bare_day(today, lunar_today, day) if day else None
         else:
             day_word = m["day"]
             lunar_said = bool(m["prefix"]) or m["month"] in ("正月", "冬月", "腊月") or day_word[0] in "初廿"
@@ -133,12 +130,12 @@ def find_lunar_dates(text: str, today: dt.date) -> list[Found]:
                 continue
             month = _MONTHS[m["month"]] if m["month"] else int(m["digit_month"])
             day = _day_number(day_word)
-            value = next_lunar(today, month, day) if day and 1 <= month <= 12 and 1 <= day <= 30 else None
+            value = _next(today, lunar_today, month, day) if day and 1 <= month <= 12 and 1 <= day <= 30 else None
         if value is not None:
             out.append(Found("date", m.start(), m.end(), value.isoformat()))
     for m in _FESTIVAL_RE.finditer(text):
         month, day = FESTIVALS[m.group(0)]
-        value = next_lunar(today, month, day)
+        value = _next(today, lunar_today, month, day)
         if value is not None:
             out.append(Found("date", m.start(), m.end(), value.isoformat()))
     return out
