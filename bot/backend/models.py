@@ -192,6 +192,7 @@ class Booking(TimestampMixin, Base):
     people: Mapped[int] = mapped_column(Integer, default=1)
     name: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(256))  # where a home service goes
     status: Mapped[str] = mapped_column(String(16), default="已预约", index=True)
     reminder_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     rating_requested: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -250,6 +251,8 @@ class Escalation(TimestampMixin, Base):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(32))  # the danger of an emergency: fire, gas, fall…
+    location: Mapped[str | None] = mapped_column(String(256))  # where it is, as the resident said it
     conversation: Mapped[Conversation] = relationship(lazy="joined")
     community: Mapped[Community] = relationship(lazy="joined")
 
