@@ -77,18 +77,27 @@ class Domain:
 
     @classmethod
     def load(cls, path: Path) -> Domain:
-        """Read and check the domain file."""
-        try:
-            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigurationError(f"cannot read domain file {path}: {exc}") from exc
+        """Read and check the domain file, with the response files in `responses/` beside it.
+
+        Resident-facing wording lives in those files, one per family of actions, so that people who do
+        not read Python review it; each is a Rasa domain fragment, and a name defined twice is an error.
+        """
+        raw = _read_yaml(Path(path))
+        responses = dict(raw.get("responses") or {})
+        folder = Path(path).parent / "responses"
+        for file in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
+            for name, variants in (_read_yaml(file).get("responses") or {}).items():
+                if name in responses:
+                    raise ConfigurationError(f"response {name} is defined twice (again in {file.name})")
+                responses[name] = variants
+        raw = {**raw, "responses": responses}
         forms = {
             name: FormSpec(name, tuple(spec.get("required_slots", [])))
             for name, spec in (raw.get("forms") or {}).items()
         }
         return cls(
             raw=raw,
-            responses=raw.get("responses") or {},
+            responses=responses,
             forms=forms,
             slot_names=tuple((raw.get("slots") or {}).keys()),
             actions=tuple(raw.get("actions") or []),
@@ -114,3 +123,13 @@ class Domain:
 
         buttons = [Button(fill(b["title"]), fill(b["payload"])) for b in v.get("buttons", [])]
         return Reply(text=fill(v.get("text", "")), buttons=buttons)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"cannot read domain file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"domain file {path} is not a mapping")
+    return data
