@@ -7,6 +7,7 @@ intent to action; then the fallback that asks for clarification and, the second 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.backend.bookings import latest_active
 from bot.dialogue.slots import candidates_from
@@ -50,6 +51,23 @@ _MOVE_WORDS = re.compile(r"改|换|挪|推迟|往后|提前")
 CLARIFY_SKIP = {"out_of_scope", "inform", "affirm", "deny"}
 
 
+@dataclass(frozen=True)
+class Expectation:
+    """An answer the assistant waits for outside a form, and the action that takes it.
+
+    An action sets the `expecting` slot to `{"kind": KIND, ...}` when it asks something whose answer is
+    not a form slot (the place of an emergency, a grade after a complaint). The next message goes to
+    `action` unless it is confidently an intent outside `answers`; the action clears the slot once
+    answered. A message that is something else drops the expectation and is handled as usual.
+    """
+
+    action: str
+    answers: frozenset[str]
+
+
+EXPECTATIONS: dict[str, Expectation] = {}
+
+
 def is_emergency(turn: Turn, threshold: float) -> bool:
     """Danger now: the classifier says so confidently, or the words do."""
     if turn.intent == "emergency" and turn.confidence >= threshold:
@@ -69,6 +87,8 @@ async def decide(turn: Turn, threshold: float) -> None:
     if turn.state.get("active_form"):
         await form_turn(turn, threshold)
         return
+    if await _expected_answer(turn, threshold):
+        return
     if turn.slots.get("eligibility") and _answers_pending_question(turn, threshold):
         await turn.run("action_answer_eligibility")
         return
@@ -87,6 +107,19 @@ async def decide(turn: Turn, threshold: float) -> None:
         turn.utter("utter_how_can_help")
         return
     await turn.run(RULES.get(turn.intent, "action_clarify"))
+
+
+async def _expected_answer(turn: Turn, threshold: float) -> bool:
+    """Hand the message to the action waiting for it, if it answers what was asked (see Expectation)."""
+    expecting = turn.slots.get("expecting")
+    if not isinstance(expecting, dict):
+        return False
+    spec = EXPECTATIONS.get(str(expecting.get("kind")))
+    if spec is None or (turn.confidence >= threshold and turn.intent not in spec.answers):
+        turn.slots.pop("expecting", None)
+        return False
+    await turn.run(spec.action)
+    return True
 
 
 def _names_a_booking(turn: Turn) -> bool:
@@ -206,7 +239,7 @@ async def _fill_and_ask(turn: Turn, form: str, cands: dict[str, object]) -> None
         explained = len(turn.replies) > before
     if turn.state.get("active_form") != form:
         return
-    missing = _missing(turn, form)
+    missing = await _missing(turn, form)
     if explained and missing in cands:
         # The validation already said why the answer did not fit and offered choices: that is the question.
         turn.state["requested_slot"] = missing
@@ -214,14 +247,15 @@ async def _fill_and_ask(turn: Turn, form: str, cands: dict[str, object]) -> None
     await _ask(turn, form)
 
 
-def _missing(turn: Turn, form: str) -> str | None:
-    return next((s for s in turn.domain.forms[form].required_slots if turn.slots.get(s) in (None, "")), None)
+async def _missing(turn: Turn, form: str) -> str | None:
+    required = await turn.required_slots(form)
+    return next((s for s in required if turn.slots.get(s) in (None, "")), None)
 
 
 async def _ask(turn: Turn, form: str) -> None:
     """Ask for the next missing slot, or for confirmation once all are filled."""
     spec = turn.domain.forms[form]
-    missing = _missing(turn, form)
+    missing = await _missing(turn, form)
     if missing is None:
         turn.state.pop("requested_slot", None)
         turn.state["confirming"] = True

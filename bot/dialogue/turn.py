@@ -133,12 +133,29 @@ class Turn:
                 self.state["slots"] = {k: v for k, v in keep.items() if v is not None}
         return followup
 
+    async def required_slots(self, form: str) -> list[str]:
+        """The slots the form still needs, as its validation action sees them (rasa_sdk's
+        `FormValidationAction.required_slots`: a home visit needs an address, a visit to the centre
+        does not); the domain's list when the form has no such action."""
+        spec = self.domain.forms[form]
+        action = self.actions.get(spec.validate_action)
+        hook = getattr(action, "required_slots", None)
+        if hook is None:
+            return list(spec.required_slots)
+        dispatcher = CollectingDispatcher()
+        with turn_session(self.session):
+            slots = await hook(list(spec.required_slots), dispatcher, self.tracker(), self.domain.as_rasa_dict())
+        return [str(s) for s in slots]
+
     def _collect(self, dispatcher: CollectingDispatcher) -> None:
         for msg in dispatcher.messages:
             custom = msg.get("custom") or {}
             if msg.get("response"):
                 extra = {k: v for k, v in msg.items() if k not in ("response", "template", "custom")}
                 reply = self.domain.render(msg["response"], {**self.slots, **extra})
+                if msg.get("buttons"):  # buttons given with a response replace the response's own
+                    reply.buttons = [Button(str(b.get("title", "")), str(b.get("payload", "")))
+                                     for b in msg["buttons"]]
             else:
                 buttons = [Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in msg.get("buttons") or []]
                 reply = Reply(text=msg.get("text") or "", buttons=buttons)
