@@ -36,7 +36,8 @@ def conversations(settings: Settings, paths: tuple[Path, ...], dates: tuple[dt.d
     convs = [c for c in load_conversations(list(paths) or [PROJECT_ROOT / "tests" / "conversations"])
              if keyword in c.name]
     days = [d.date() for d in dates] or list(SUITE_DATES)
-    logging.getLogger().setLevel(logging.ERROR)  # the conversation is the output, not the logs
+    if not verbose:
+        logging.disable(logging.WARNING)  # the conversations are the output, not the logs
     harness = Harness(settings)
 
     async def run_all() -> list:  # type: ignore[type-arg]

@@ -11,7 +11,6 @@ import datetime as dt
 import re
 import shutil
 import tempfile
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,7 +141,9 @@ class _Player:
         self.sender = f"conv-{abs(hash(conv.name)) % 10**8:08d}-{outcome.date}"
         self.last: TurnResult | None = None
         self.seq = 0
-        self.questions: Counter[str] = Counter()
+        # The question of the previous turn and how many turns in a row have asked it.
+        self.streak: tuple[str, int] = ("", 0)
+        self.loops: list[str] = []
 
     @property
     def today(self) -> dt.date:
@@ -193,11 +194,16 @@ class _Player:
             community=self.conv.resolved_community, message_id=f"m{self.seq}", metadata=meta,
         ))
         self.outcome.transcript.append(f"居民：{text}")
+        question = ""
         for r in self.last.replies:
             buttons = " ".join(f"[{b.title}]" for b in r.buttons)
             self.outcome.transcript.append(f"邻里：{r.text} {buttons}".rstrip())
             if QUESTION_END.search(r.text):
-                self.questions[r.text.strip()] += 1
+                question = r.text.strip()
+        times = self.streak[1] + 1 if question and question == self.streak[0] else 1
+        self.streak = (question, times)
+        if question and times == 3:
+            self.loops.append(question)
 
     async def _check(self, index: int, step: Step, expect: Expect) -> None:
         assert self.last is not None
@@ -252,9 +258,8 @@ class _Player:
                 self.fail(index, step, f"asking for {requested}, expected {expect.requested}")
 
     def _check_questions(self) -> None:
-        for question, times in self.questions.items():
-            if times >= 3:
-                self.outcome.failures.append(f"asked {times} times: {question!r}")
+        for question in self.loops:
+            self.outcome.failures.append(f"asked three times in a row: {question!r}")
 
     async def _staff(self, step: StaffStep) -> None:
         assert self.last is not None, "staff act on a conversation the resident has started"

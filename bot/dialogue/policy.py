@@ -10,8 +10,10 @@ import re
 from dataclasses import dataclass
 
 from bot.backend.bookings import latest_active
+from bot.dialogue import repair
 from bot.dialogue.slots import candidates_from
 from bot.dialogue.turn import Turn
+from bot.dialogue.understanding import asks_if_heard, service_from_words
 from knowledge.eligibility import extract_facts
 
 # A safety net under the classifier: these words mean danger now, whatever the intent says.
@@ -76,7 +78,12 @@ def is_emergency(turn: Turn, threshold: float) -> bool:
 
 
 async def decide(turn: Turn, threshold: float) -> None:
-    """Run whatever this message calls for."""
+    """Run whatever this message calls for; then offer back a task set aside, once it is quiet."""
+    await _decide(turn, threshold)
+    _offer_resume(turn)
+
+
+async def _decide(turn: Turn, threshold: float) -> None:
     if is_emergency(turn, threshold):
         turn.slots.pop("eligibility", None)
         await turn.run("action_emergency")
@@ -84,6 +91,8 @@ async def decide(turn: Turn, threshold: float) -> None:
     if turn.intent == "request_human" and turn.confidence >= threshold:
         await turn.run("action_request_human")
         return
+    if asks_if_heard(turn.text) and turn.intent != "greet":
+        turn.utter("utter_hello_then_answer")
     if turn.state.get("active_form"):
         await form_turn(turn, threshold)
         return
@@ -114,12 +123,45 @@ async def _expected_answer(turn: Turn, threshold: float) -> bool:
     expecting = turn.slots.get("expecting")
     if not isinstance(expecting, dict):
         return False
+    if expecting.get("kind") == "resume":
+        return await _answer_resume(turn)
     spec = EXPECTATIONS.get(str(expecting.get("kind")))
     if spec is None or (turn.confidence >= threshold and turn.intent not in spec.answers):
         turn.slots.pop("expecting", None)
         return False
     await turn.run(spec.action)
     return True
+
+
+def _offer_resume(turn: Turn) -> None:
+    """Once nothing else is going on, ask whether to go on with the task set aside (once)."""
+    suspended = turn.state.get("suspended")
+    if not suspended or turn.state.get("active_form") or turn.state.get("resume_offered"):
+        return
+    if turn.conversation.status == "handoff" or turn.slots.get("expecting"):
+        return
+    turn.state["resume_offered"] = True
+    turn.slots["expecting"] = {"kind": "resume"}
+    turn.utter("utter_resume_offer", task=repair.task(turn, suspended["form"]))
+
+
+async def _answer_resume(turn: Turn) -> bool:
+    """接着办 brings the task back where it was; 不用了 drops it; anything else drops it quietly."""
+    turn.slots.pop("expecting", None)
+    suspended = turn.state.pop("suspended", None) or {}
+    turn.state.pop("resume_offered", None)
+    form = suspended.get("form")
+    if form not in turn.domain.forms:
+        return False
+    if turn.intent == "affirm" or repair.CONTINUE_WORDS.search(turn.text):
+        turn.slots.update(suspended.get("slots") or {})
+        turn.state["active_form"] = form
+        await _ask(turn, form)
+        return True
+    if turn.intent == "deny":
+        turn.utter("utter_resume_dropped", task=repair.task(turn, form))
+        return True
+    return False
 
 
 def _names_a_booking(turn: Turn) -> bool:
@@ -159,19 +201,44 @@ async def activate_form(turn: Turn, form: str) -> None:
     cands = candidates_from(turn.parse.get("entities", []), turn.text, spec.required_slots, requested)
     if form == "request_form" and turn.text.startswith("/"):
         cands.pop("description", None)
+    _service_in_context(turn, spec.required_slots, cands)
     await _fill_and_ask(turn, form, cands)
 
 
+def _service_in_context(turn: Turn, wanted: tuple[str, ...], cands: dict[str, object]) -> None:
+    """When a form needs a service and none was tagged, everyday words may still name one (洗澡)."""
+    if "service" in wanted and "service" not in cands and not turn.slots.get("service"):
+        found = service_from_words(turn.text)
+        if found:
+            cands["service"] = found
+
+
 async def form_turn(turn: Turn, threshold: float) -> None:
-    """Continue the active form: confirm, cancel, answer an aside, or fill the next slot."""
+    """Continue the active form: confirm, correct, leave, answer an aside, switch task, or fill a slot."""
     form = turn.state["active_form"]
     spec = turn.domain.forms[form]
+    confident = turn.confidence >= threshold
+    requested = turn.state.get("requested_slot")
+    cands = candidates_from(turn.parse.get("entities", []), turn.text, spec.required_slots, requested)
+    if requested == "service":
+        _service_in_context(turn, spec.required_slots, cands)
+    if turn.state.pop("exit_check", None):
+        if _continues(turn):
+            await _ask(turn, form)
+            return
+        if turn.intent == "affirm" or EXIT_WORDS.match(turn.text):
+            _leave(turn, form)
+            return
+    if turn.state.pop("changing", None) and not cands:
+        slot = repair.picked_change(turn, form)
+        if slot is not None:
+            repair.clear_for_change(turn, slot)
+            await _ask(turn, form)
+            return
     own_intent = next((i for i, f in FORM_INTENTS.items() if f == form), None)
-    wants_exit = (turn.intent == "deny" and turn.confidence >= threshold and not turn.state.get("confirming")) or (
-        EXIT_WORDS.match(turn.text) is not None and turn.intent != own_intent
-    )
+    says_exit = EXIT_WORDS.match(turn.text) is not None and turn.intent != own_intent
     if turn.state.get("confirming"):
-        if turn.intent == "affirm" and turn.confidence >= threshold:
+        if turn.intent == "affirm" and confident and not cands:
             turn.slots["confirmed"] = True
             await turn.run(spec.submit_action)
             if turn.state.get("active_form") == form:
@@ -180,30 +247,36 @@ async def form_turn(turn: Turn, threshold: float) -> None:
                 turn.slots.pop("confirmed", None)
                 await _ask(turn, form)
             return
-        if turn.intent == "deny" or EXIT_WORDS.match(turn.text):
+        if form == "cancel_form" and (turn.intent == "deny" or says_exit):
             cancel_form(turn)
-            turn.utter("utter_cancel_kept" if form == "cancel_form" else "utter_form_cancelled")
+            turn.utter("utter_cancel_kept")
             return
-    elif wants_exit:
-        cancel_form(turn)
-        turn.utter("utter_form_cancelled")
+        if says_exit:
+            await _exit(turn, form)
+            return
+        if turn.intent == "deny" and not cands:
+            # 不对 at the summary: ask which detail is wrong rather than throwing everything away.
+            turn.state.pop("confirming", None)
+            turn.state["changing"] = True
+            turn.utter("utter_what_to_change", buttons=repair.change_buttons(turn, form))
+            return
+    elif says_exit or (turn.intent == "deny" and confident and not cands):
+        await _exit(turn, form)
         return
-    requested = turn.state.get("requested_slot")
-    cands = candidates_from(turn.parse.get("entities", []), turn.text, spec.required_slots, requested)
-    confident = turn.confidence >= threshold
     news = {k: v for k, v in cands.items() if k != "service" and turn.slots.get(k) != v}
     if confident and turn.intent in QUESTION_INTENTS and not news:
         # A question in the middle of a form ("助浴收费吗？"): answer it, then pick up where we were.
         await turn.run("action_answer_catalog")
         turn.utter("utter_continue_form")
-        await _ask(turn, form)
+        await _ask(turn, form, again=False)
         return
-    new_form = FORM_INTENTS.get(turn.intent)
-    if confident and new_form and new_form != form and not _has_entities(turn, exclude={"service"}):
-        cancel_form(turn)
-        await activate_form(turn, new_form)
+    if confident and requested not in cands and await _switches_task(turn, form):
         return
     if not cands:
+        if turn.intent == "goodbye" and confident:
+            cancel_form(turn)
+            turn.utter("utter_goodbye")
+            return
         if turn.intent in ("greet", "thank", "bot_challenge") and confident:
             await turn.run(RULES[turn.intent])
         elif not turn.state.get("confirming"):
@@ -211,6 +284,44 @@ async def form_turn(turn: Turn, threshold: float) -> None:
         await _ask(turn, form)
         return
     await _fill_and_ask(turn, form, cands)
+
+
+def _continues(turn: Turn) -> bool:
+    return bool(repair.CONTINUE_WORDS.search(turn.text)) or turn.intent == "deny"
+
+
+async def _exit(turn: Turn, form: str) -> None:
+    """Leave the form; when several answers would be lost, check first (once)."""
+    if len(repair.filled(turn, form)) >= 3:
+        turn.state["exit_check"] = True
+        turn.utter("utter_exit_check", task=repair.task(turn, form))
+        return
+    _leave(turn, form)
+
+
+def _leave(turn: Turn, form: str) -> None:
+    cancel_form(turn)
+    turn.utter("utter_cancel_kept" if form == "cancel_form" else "utter_form_cancelled")
+
+
+# Intents that are a task of their own: said clearly in the middle of a form, the form is set aside.
+_ONE_SHOT = {"check_status", "rate_service", "volunteer_signup"}
+
+
+async def _switches_task(turn: Turn, form: str) -> bool:
+    """Another task said clearly mid-form: set this one aside (offered back later) and do the new one."""
+    new_form = FORM_INTENTS.get(turn.intent)
+    if new_form and new_form != form and not _has_entities(turn, exclude={"service", "date", "time"}):
+        repair.suspend(turn, form)
+        cancel_form(turn)
+        await activate_form(turn, new_form)
+        return True
+    if turn.intent in _ONE_SHOT and not new_form:
+        repair.suspend(turn, form)
+        cancel_form(turn)
+        await turn.run(RULES[turn.intent])
+        return True
+    return False
 
 
 def _has_entities(turn: Turn, exclude: set[str] | None = None) -> bool:
@@ -223,8 +334,8 @@ def cancel_form(turn: Turn) -> None:
     if form:
         for slot in (*turn.domain.forms[form].required_slots, "slot_id", "category", "confirmed"):
             turn.slots.pop(slot, None)
-    turn.state.pop("requested_slot", None)
-    turn.state.pop("confirming", None)
+    for key in ("requested_slot", "confirming", "changing", "exit_check", "asked"):
+        turn.state.pop(key, None)
 
 
 async def _fill_and_ask(turn: Turn, form: str, cands: dict[str, object]) -> None:
@@ -233,6 +344,7 @@ async def _fill_and_ask(turn: Turn, form: str, cands: dict[str, object]) -> None
     if cands:
         turn.state.pop("confirming", None)
         turn.slots.pop("confirmed", None)
+        cands = repair.apply_corrections(turn, cands)
         ordered = {s: cands[s] for s in (*spec.required_slots, *cands) if s in cands}
         before = len(turn.replies)
         await turn.run(spec.validate_action, slot_candidates=ordered)
@@ -243,6 +355,7 @@ async def _fill_and_ask(turn: Turn, form: str, cands: dict[str, object]) -> None
     if explained and missing in cands:
         # The validation already said why the answer did not fit and offered choices: that is the question.
         turn.state["requested_slot"] = missing
+        repair.note_question(turn, missing)
         return
     await _ask(turn, form)
 
@@ -252,17 +365,25 @@ async def _missing(turn: Turn, form: str) -> str | None:
     return next((s for s in required if turn.slots.get(s) in (None, "")), None)
 
 
-async def _ask(turn: Turn, form: str) -> None:
-    """Ask for the next missing slot, or for confirmation once all are filled."""
+async def _ask(turn: Turn, form: str, *, again: bool = True) -> None:
+    """Ask for the next missing slot, or for confirmation once all are filled.
+
+    The same question is not asked a third time in a row: a human is offered instead (the slot stays
+    requested, so a good answer still fills it). `again=False` re-asks without counting, after an aside.
+    """
     spec = turn.domain.forms[form]
     missing = await _missing(turn, form)
     if missing is None:
         turn.state.pop("requested_slot", None)
+        turn.state.pop("asked", None)
         turn.state["confirming"] = True
         turn.slots.pop("confirmed", None)
         await turn.run(spec.submit_action)
         return
     turn.state["requested_slot"] = missing
+    if again and repair.note_question(turn, missing):
+        turn.utter("utter_stuck_offer_human")
+        return
     for name in (f"action_ask_{form}_{missing}", f"action_ask_{missing}"):
         if name in turn.actions:
             await turn.run(name)
