@@ -59,13 +59,18 @@ def build_action_services(
     retriever: SearchBackend | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     db: AsyncEngine | None = None,
+    catalog: Catalog | None = None,
 ) -> ActionServices:
-    """What actions need; also used by a standalone rasa_sdk action server."""
+    """What actions need; also used by a standalone rasa_sdk action server.
+
+    A catalog already loaded may be passed in: it takes about a second to load, and runs of many
+    short conversations (the conversation tests) share one.
+    """
     db = db or create_engine(settings.database_url)
     return ActionServices(
         settings=settings,
         sessionmaker=create_sessionmaker(db),
-        catalog=load_catalog(settings.catalog_dir),
+        catalog=catalog if catalog is not None else load_catalog(settings.catalog_dir),
         communities=load_communities(settings.communities_dir),
         retriever=retriever if retriever is not None else build_retriever(settings),
         clock=clock or (lambda: dt.datetime.now(dt.UTC)),
@@ -78,13 +83,14 @@ def build_runtime(
     nlu: NluParser | None = None,
     retriever: SearchBackend | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    catalog: Catalog | None = None,
 ) -> Runtime:
     """Assemble the whole system and install the action services."""
     from actions import action_registry
     from knowledge.speech import to_speech
 
     db = create_engine(settings.database_url)
-    services = build_action_services(settings, retriever=retriever, clock=clock, db=db)
+    services = build_action_services(settings, retriever=retriever, clock=clock, db=db, catalog=catalog)
     configure(services)
     dialogue = DialogueEngine(
         settings=settings,

@@ -40,6 +40,7 @@ from bot.config import Settings
 from bot.conversation_tests.spec import Conversation, Expect, StaffStep, Step, parse_duration
 from bot.dialogue.engine import InboundMessage, TurnResult
 from bot.nlu.types import NluParser
+from knowledge.loader import load_catalog
 
 # The days every conversation runs on: a Friday, a Saturday, a Sunday and a public holiday (国庆).
 SUITE_DATES = (dt.date(2026, 12, 11), dt.date(2026, 12, 12), dt.date(2026, 12, 13), dt.date(2026, 10, 1))
@@ -90,6 +91,7 @@ class Harness:
         self.nlu = nlu if nlu is not None else build_nlu(settings)
         self.retriever = retriever if retriever is not None else build_retriever(settings)
         self._tmp = tempfile.TemporaryDirectory(prefix="linli-conversations-")
+        self.catalog = load_catalog(settings.catalog_dir)
         self.template = Path(self._tmp.name) / "template.db"
         upgrade(f"sqlite:///{self.template}")
         self._count = 0
@@ -104,7 +106,7 @@ class Harness:
         path = Path(self._tmp.name) / f"c{self._count}.db"
         shutil.copy(self.template, path)
         settings = self.settings.model_copy(update={"database_url": f"sqlite:///{path}"})
-        return build_runtime(settings, nlu=self.nlu, retriever=self.retriever, clock=clock)
+        return build_runtime(settings, nlu=self.nlu, retriever=self.retriever, clock=clock, catalog=self.catalog)
 
     async def run(self, conv: Conversation, day: dt.date) -> Outcome:
         """Play one conversation on one day and judge it."""
