@@ -60,9 +60,12 @@ class Turn:
             out.setdefault(e["entity"], e["value"])
         return out
 
-    def utter(self, response: str, **values: Any) -> None:
-        """Add a domain response, filled with slots and `values`."""
-        self.replies.append(self.domain.render(response, {**self.slots, **values}))
+    def utter(self, response: str, buttons: list[dict[str, str]] | None = None, **values: Any) -> None:
+        """Add a domain response, filled with slots and `values`; `buttons` replace the response's own."""
+        reply = self.domain.render(response, {**self.slots, **values})
+        if buttons:
+            reply.buttons = [Button(b["title"], b["payload"]) for b in buttons]
+        self.replies.append(reply)
 
     def tracker(self, slot_candidates: dict[str, Any] | None = None) -> Tracker:
         """A rasa_sdk Tracker of this conversation; candidates appear as the slot events after the user
