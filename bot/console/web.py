@@ -21,6 +21,7 @@ from bot.backend.models import StaffUser, utcnow
 from bot.backend.staff import user_for_token
 from bot.bootstrap import Runtime
 from bot.errors import NotFound
+from knowledge.emergencies import load_emergencies
 
 HERE = Path(__file__).parent
 COOKIE = "linli_console"
@@ -54,9 +55,13 @@ async def visible(lookup: Awaitable[T], what: str) -> T:
 
 @cache
 def texts() -> dict[str, Any]:
-    """Console wording from texts.yml (labels, quick replies, outcomes)."""
+    """Console wording from texts.yml (labels, quick replies, outcomes), and the names of the kinds of
+    danger from knowledge/emergencies.yml (the one place they are kept)."""
     with open(HERE / "texts.yml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)  # type: ignore[no-any-return]
+        data: dict[str, Any] = yaml.safe_load(fh)
+    book = load_emergencies()
+    data["kinds"] = {k.id: k.name for k in (*book.kinds, *book.calls)}
+    return data
 
 
 async def console_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
