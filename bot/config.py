@@ -7,10 +7,10 @@ tests and deployments point Linli anywhere without touching code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,8 +56,19 @@ class Settings(BaseSettings):
     # Resident-facing limits.
     max_message_chars: int = Field(default=2000, description="longer messages are truncated before NLU")
     rate_limit_per_minute: int = 30
+    # Channels where buttons cannot be tapped: their replies also carry the choices numbered, in the text
+    # (terminal, SMS) or in the speech (voice). PLAIN_TEXT_CHANNELS=voice,cli,sms in the environment.
+    plain_text_channels: Annotated[frozenset[str], NoDecode] = frozenset({"voice", "cli", "sms"})
     # How often booking reminders and rating requests are looked for.
     reminder_interval_seconds: float = 60.0
+
+    @field_validator("plain_text_channels", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """`voice,cli,sms` as the environment writes a set."""
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @model_validator(mode="after")
     def _reject_placeholder_secrets(self) -> Settings:

@@ -2,8 +2,13 @@
 
 A speech engine reads symbols, links and list markers literally or not at all, and reads 13800000001 as
 a huge number; so the spoken text keeps only words, digits and pauses, reads phone numbers digit by digit
-in the way people say them (幺三八…), times as 8点30分, ranges as 80到89岁, and stays within three short
-sentences. Putting the key information first is the caller's job.
+in the way people say them (幺三八，零零零零，零零零幺), a masked one as 尾号…, ticket numbers letter by letter
+and in groups (G D，二零二六，幺二幺幺，零零幺), clock times as people say them (09:00 → 九点, 14:30 → 下午两点半)
+and ranges as 80到89岁.
+
+Nothing is cut: a reply read out only in part loses its question or its last details (a confirmation
+without 确认提交吗, a clarification cut to 您是想。), so keeping replies short is the wording's job, and a
+caller that wants a short version asks for it with `max_sentences`.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-MAX_SENTENCES = 3
+import cn2an
 
 # Phone numbers are said digit by digit, 1 as 幺 so that it is not heard as 七.
 _PHONE_DIGITS = str.maketrans("0123456789", "零幺二三四五六七八九")
@@ -24,6 +29,8 @@ _UNITS = (
     "元块角岁天日月年个份张次人名位小时分秒号楼层室栋幢单元户平米公里斤度项条间家所周期批台辆本套页%万千百"
 )
 _SHORT_NUMBERS = {"110", "119", "120", "122"}
+# Where a spoken clock time needs its part of the day: 14:00 is 下午两点; morning hours go without.
+_DAY_PARTS = ((0, 6, "凌晨"), (12, 13, "中午"), (13, 19, "下午"), (19, 24, "晚上"))
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|[A-Za-z0-9.-]+\.(?:cn|com|net|org|gov)(?:/\S*)?", re.I)
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -34,7 +41,13 @@ _PHONE = re.compile(
     rf"(?<![\d.])(\d{{3,4}}-\d{{7,8}}|\d{{3}}-\d{{4}}-\d{{4}}|\d{{3,}})(?![\d.]|\s*[{_UNITS}])"
 )
 _CLOCK = re.compile(r"(?<!\d)(\d{1,2})\s*[:：]\s*(\d{2})(?!\d)")
-_RANGE = re.compile(r"(?<=[\d点分日号岁月周年天])\s*[-~～–—－]\s*(?=[\d周星])")
+_RANGE = re.compile(r"(?<=[\d点分日号岁月周年天半])\s*[-~～–—－]\s*(?=[\d周星])")
+_SAME_PART = re.compile(r"(凌晨|中午|下午|晚上)([^，。？到]{1,6})到\1")
+# Work orders and bookings are numbered GD/YY, the day (yyyymmdd) and a counter: read in those groups.
+_TICKET = re.compile(r"(?<![A-Za-z])(GD|YY)(\d{4})(\d{4})(\d{3,})(?!\d)", re.I)
+# 138****5678, as confirmations show a phone number: the hidden part is not read as digits.
+_MASKED_PHONE = re.compile(r"(?<!\d)\d{3}\s*[*＊]{3,}\s*(\d{4})(?!\d)")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
 _PER = re.compile(r"/(?=[月天年人次小周])")
 _TERMINATORS = re.compile(r"[。！？!?；;]+")
@@ -47,25 +60,50 @@ def _say_phone(match: re.Match[str]) -> str:
     number = match.group(1)
     if "-" not in number and len(number) < 5 and number not in _SHORT_NUMBERS:
         return number
+    if _MOBILE.fullmatch(number):  # said as people say a mobile number: 138，0000，0001
+        number = f"{number[:3]}-{number[3:7]}-{number[7:]}"
     return "，".join(part.translate(_PHONE_DIGITS) for part in number.split("-"))
 
 
+def _say_ticket(match: re.Match[str]) -> str:
+    letters = " ".join(match.group(1).upper())
+    return "，".join([letters, *(g.translate(_PHONE_DIGITS) for g in match.groups()[1:])]) + "，"
+
+
+def spoken_clock(hour: int, minute: int) -> str:
+    """A clock time as people say it: 九点, 九点半, 下午两点十五分, 中午十二点."""
+    part = next((name for start, end, name in _DAY_PARTS if start <= hour < end), "")
+    twelve = hour - 12 if hour > 12 else hour
+    # cn2an says 2 as 二; a clock says 两点.
+    said = "两" if twelve == 2 else str(cn2an.an2cn(twelve))
+    if minute == 0:
+        tail = ""
+    elif minute == 30:
+        tail = "半"
+    else:
+        tail = ("零" if minute < 10 else "") + str(cn2an.an2cn(minute)) + "分"
+    return f"{part}{said}点{tail}"
+
+
 def _say_clock(match: re.Match[str]) -> str:
-    hour, minute = int(match.group(1)), match.group(2)
-    if hour > 24 or int(minute) > 59:
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 24 or minute > 59:
         return match.group(0)
-    return f"{hour}点" if minute == "00" else f"{hour}点{minute}分"
+    return spoken_clock(hour % 24, minute)
 
 
 def _numbers(text: str) -> str:
     text = _ISO_DATE.sub(lambda m: f"{int(m.group(1))}年{int(m.group(2))}月{int(m.group(3))}日", text)
+    text = _TICKET.sub(_say_ticket, text)
     text = _PHONE.sub(_say_phone, text)
-    text = _CLOCK.sub(_say_clock, text)
     text = _RANGE.sub("到", text)
+    text = _CLOCK.sub(_say_clock, text)
+    text = _SAME_PART.sub(r"\1\2到", text)
     return _PERCENT.sub(r"百分之\1", text)
 
 
 def _symbols(text: str) -> str:
+    text = _MASKED_PHONE.sub(lambda m: "尾号" + m.group(1).translate(_PHONE_DIGITS), text)
     text = _MD_LINK.sub(r"\1", text)
     text = _URL.sub("", text)
     text = _TAG.sub("", text)
@@ -103,8 +141,9 @@ def _tidy(sentence: str) -> str:
     return s.strip(" ，、")
 
 
-def to_speech(text: str, max_sentences: int = MAX_SENTENCES) -> str:
-    """Text fit for a speech engine: words and digits only, natural numbers, at most three sentences."""
+def to_speech(text: str, max_sentences: int | None = None) -> str:
+    """Text fit for a speech engine: words and digits only, numbers as people say them, nothing cut
+    unless `max_sentences` asks for a short version."""
     text = _symbols(unicodedata.normalize("NFC", text).translate(_FULL_WIDTH))
     out: list[str] = []
     for line in _lines_to_sentences(text):
@@ -114,4 +153,4 @@ def to_speech(text: str, max_sentences: int = MAX_SENTENCES) -> str:
             body = _tidy(_numbers(_STRAY.sub("", _TERMINATORS.sub("", piece))))
             if body:
                 out.append(body + ("？" if question else "。"))
-    return "".join(out[:max_sentences])
+    return "".join(out if max_sentences is None else out[:max_sentences])

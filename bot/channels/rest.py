@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.api.deps import RuntimeDep, SessionDep
 from bot.backend.models import Conversation, Message
 from bot.backend.outbox import as_dict
+from bot.dialogue.domain import Button, Reply
 from bot.dialogue.engine import InboundMessage
 from bot.errors import InvalidInput
 
@@ -74,16 +75,29 @@ async def post_message(body: MessageIn, runtime: RuntimeDep) -> dict[str, Any]:
 async def get_messages(
     conversation_id: int,
     session: SessionDep,
+    runtime: RuntimeDep,
     token: Annotated[str, Query(min_length=8)],
     after: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    """Messages of a conversation after a message id; readable only with the conversation's token."""
+    """Messages of a conversation after a message id; readable only with the conversation's token.
+
+    A voice front end fetches what was pushed later (staff replies, status changes, reminders, rating
+    requests) here too, so each message to the resident carries speech, its choices read out. It is
+    made here, at the channel's edge: the backend that stores those messages knows nothing of speech.
+    """
     conv = await session.get(Conversation, conversation_id)
     if conv is None or not secrets.compare_digest(conv.token, token):
         raise HTTPException(404, "conversation not found")
     stmt = (select(Message).where(Message.conversation_id == conversation_id, Message.id > after)
             .order_by(Message.id).limit(200))
-    return [as_dict(m) for m in (await session.execute(stmt)).scalars()]
+    out = []
+    for m in (await session.execute(stmt)).scalars():
+        shown = as_dict(m)
+        if conv.channel == "voice" and m.direction == "out":
+            buttons = [Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in m.buttons or []]
+            shown["speech"] = m.speech or runtime.dialogue.speak(Reply(m.text, buttons))
+        out.append(shown)
+    return out
 
 
 class ParseIn(BaseModel):

@@ -26,11 +26,13 @@ from bot.backend import residents
 from bot.backend.escalations import open_escalation
 from bot.backend.models import ChannelIdentity, Community, Conversation, Message, ProcessedInbound
 from bot.config import Settings
+from bot.dialogue import choices
 from bot.dialogue.domain import Button, Domain, Reply
 from bot.dialogue.payload import parse_payload
-from bot.dialogue.policy import decide
+from bot.dialogue.policy import decide, during_handoff
 from bot.dialogue.text import clean
 from bot.dialogue.turn import Turn
+from bot.dialogue.understanding import split_greeting
 from bot.errors import InvalidInput
 from bot.nlu.types import NluParser, ParseResult
 from knowledge.schema import CommunitySettings
@@ -109,7 +111,20 @@ class DialogueEngine:
         payload = parse_payload(text, self._intents)
         if payload is not None:
             return payload
-        return self.nlu.parse(text, now=now)
+        result = self.nlu.parse(text, now=now)
+        lead, rest = split_greeting(text)
+        if lead and len(rest) >= 2 and not self._clear(result, exclude=("greet",)):
+            # 喂喂 听得到吗 那个老年卡怎么办: the greeting hides the question; read what follows it.
+            inner = self.nlu.parse(rest, now=now)
+            if self._clear(inner, exclude=("greet", "out_of_scope")):
+                return inner
+        return result
+
+    def _clear(self, result: ParseResult, exclude: tuple[str, ...]) -> bool:
+        """A confident intent other than those excluded (Rasa's nlu_fallback is never one)."""
+        intent = result["intent"]
+        return (intent["name"] not in (*exclude, "nlu_fallback")
+                and float(intent["confidence"]) >= self.settings.nlu_fallback_threshold)
 
     def _timezone(self, code: str | None) -> str:
         community = self.communities.get(code or self.settings.default_community)
@@ -162,6 +177,8 @@ class DialogueEngine:
     async def _hand_over_after_error(self, msg: InboundMessage, text: str, parse: ParseResult) -> TurnResult:
         """Keep the message and give it to staff, so a bug never leaves a resident unanswered."""
         reply = Reply("抱歉，系统出了点问题。您的消息已转给社区工作人员，他们会尽快回复您。")
+        if msg.channel == "voice":
+            reply.speech = self.speak(reply)
         async with self.sessionmaker() as session, session.begin():
             identity, community = await self._sender(session, msg)
             conv, _ = await residents.ensure_conversation(session, identity, community)
@@ -199,16 +216,23 @@ class DialogueEngine:
             # one, and SQLAlchemy would then see no change to write.
             state: dict[str, Any] = copy.deepcopy(conv.state or {})
             slots = state.setdefault("slots", {})
+            _set_elderly(identity, msg)
             slots.update({"community": conv.community.code, "channel": msg.channel,
-                          "elderly": bool(identity.resident.elderly_mode)})
-            session.add(Message(conversation_id=conv.id, direction="in", sender="resident", text=text,
+                          "elderly": bool(identity.resident.elderly_mode) or msg.channel == "voice"})
+            said = text  # what the resident wrote; a pick of an offered choice is handled as its payload
+            picked = None if conv.status == "handoff" else await self._pick(session, conv.id, state, text, parse)
+            if picked is not None:
+                parse, text = self._parse_pick(picked, now, msg.community), picked.payload
+            session.add(Message(conversation_id=conv.id, direction="in", sender="resident", text=said,
                                 parse=dict(parse), intent=parse["intent"]["name"],
                                 confidence=float(parse["intent"]["confidence"])))
             turn = Turn(session=session, conversation=conv, state=state, parse=parse, text=text,
                         channel=msg.channel, now=now, domain=self.domain, actions=self.actions)
             turn.state["metadata"] = _safe_metadata(msg.metadata)
             if conv.status == "handoff":
-                if not state.get("handoff_notified"):
+                if await during_handoff(turn, self.settings.nlu_fallback_threshold):
+                    pass  # danger is answered at once, even while staff have the conversation
+                elif not state.get("handoff_notified"):
                     turn.utter("utter_handoff_waiting")
                     state["handoff_notified"] = True
             else:
@@ -223,10 +247,11 @@ class DialogueEngine:
                 if conv.status == "handoff":
                     state["handoff_notified"] = True  # the handoff reply already said staff will answer
             state.pop("metadata", None)
+            choices.remember(state, turn.replies)
             if msg.channel == "voice" and self.speech is not None:
-                for r in turn.replies:
-                    if r.speech is None:
-                        r.speech = self.speech(r.text)
+                choices.speak_all(turn.replies, self.domain.render, self.speech)
+            elif msg.channel in self.settings.plain_text_channels:
+                choices.write_out(turn.replies, self.domain.render)
             for r in turn.replies:
                 session.add(Message(conversation_id=conv.id, direction="out", sender="bot", text=r.text,
                                     buttons=[b.as_dict() for b in r.buttons], speech=r.speech))
@@ -237,6 +262,25 @@ class DialogueEngine:
                                              conversation_id=conv.id, response=result.as_dict()))
             await session.flush()
             return result
+
+    async def _pick(
+        self, session: AsyncSession, conversation_id: int, state: dict[str, Any], text: str, parse: ParseResult,
+    ) -> choices.Choice | None:
+        """The offered choice this message picks by number or by name, if any (see bot.dialogue.choices)."""
+        if not text or len(text) > 40:
+            return None
+        offered = await choices.offered(session, conversation_id, state)
+        number_asked = state.get("requested_slot") in choices.NUMBER_SLOTS
+        return choices.pick(text, offered, parse.get("entities", []), number_asked=number_asked)
+
+    def _parse_pick(self, picked: choices.Choice, now: dt.datetime, community: str | None) -> ParseResult:
+        """The parse of a picked choice: as if its button had been pressed."""
+        return self.parse(picked.payload, now=now.astimezone(ZoneInfo(self._timezone(community))))
+
+    def speak(self, reply: Reply) -> str:
+        """Speakable text for a reply, its choices read out: for messages pushed to voice residents later."""
+        said = choices.spoken(reply, self.domain.render)
+        return self.speech(said) if self.speech is not None else said
 
     async def _already_processed(self, session: AsyncSession, msg: InboundMessage) -> TurnResult | None:
         stmt = select(ProcessedInbound).where(
@@ -276,6 +320,13 @@ class DialogueEngine:
         """A conversation by id (for channels that deliver staff replies)."""
         async with self.sessionmaker() as session:
             return await session.get(Conversation, conversation_id)
+
+
+def _set_elderly(identity: ChannelIdentity, msg: InboundMessage) -> None:
+    """`metadata.elderly` (true or false) switches the resident's elderly mode, kept for later turns."""
+    flag = msg.metadata.get("elderly") if isinstance(msg.metadata, dict) else None
+    if isinstance(flag, bool) and identity.resident.elderly_mode != flag:
+        identity.resident.elderly_mode = flag
 
 
 def _safe_metadata(metadata: dict[str, Any]) -> dict[str, Any]:

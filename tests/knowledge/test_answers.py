@@ -134,7 +134,7 @@ def test_speech_leads_with_the_key_information(catalog, community):
     speech = _answer(catalog, community, "elderly-allowance", Facet.documents).speech
     assert speech.startswith("办理高龄津贴申领要带老人身份证原件、户口簿原件和复印件")
     where = _answer(catalog, community, "elderly-allowance", Facet.where_when).speech
-    assert where.startswith("高龄津贴申领的办理地点是测试社区党群服务中心") and "8点30分到12点" in where
+    assert where.startswith("高龄津贴申领的办理地点是测试社区党群服务中心") and "八点半到中午十二点" in where
     fees = _answer(catalog, community, "bathing-assistance", Facet.fees).speech
     assert "80到120元" in fees and "要预约请说预约" in fees
 
@@ -157,3 +157,37 @@ def test_suggest_services_with_nothing_found(community):
     answer = suggest_services([], community, not_found=True)
     assert answer.buttons == [("转人工", "/request_human")]
     assert "换个说法" in answer.text
+
+
+def test_amount_answer_gives_the_benefit_amount_not_the_fee(catalog, community):
+    answer = _answer(catalog, community, "elderly-allowance", Facet.amount)
+    assert "以当地标准为准" in answer.text and "不收费" not in answer.text
+    assert "0571-88880000" in answer.text  # the FAQ's placeholder filled for the community
+    assert "以当地标准为准" in answer.speech
+
+
+def test_amount_answer_without_a_payment_says_so(catalog, community):
+    answer = _answer(catalog, community, "bathing-assistance", Facet.amount)
+    assert "没有写明具体的发放或补贴标准" in answer.text
+    assert "按服务机构公示价格收费" in answer.text
+
+
+def test_faq_answer_is_the_catalogs_own(catalog, community):
+    from knowledge.answers import render_faq
+
+    service = catalog.get("elderly-allowance")
+    answer = render_faq(service, service.faqs[0], community, elderly=True)
+    assert "以当地标准为准" in answer.text and "{" not in answer.text
+    assert len(answer.buttons) <= 3
+    assert "高龄津贴申领" in answer.speech
+
+
+def test_elderly_mode_keeps_notes_that_make_a_document_optional(catalog, community):
+    elderly = _answer(catalog, community, "residence-certificate", Facet.documents, elderly=True)
+    assert "户口簿原件，有的话带上" in elderly.text
+    assert "有的话带上" in elderly.speech
+    normal = _answer(catalog, community, "residence-certificate", Facet.documents)
+    assert "户口簿（原件1份；有的话带上）" in normal.text
+    # A note that only explains a required document stays out of the short elderly list.
+    allowance = _answer(catalog, community, "elderly-allowance", Facet.documents, elderly=True)
+    assert "津贴打到这张卡上" not in allowance.text
