@@ -63,6 +63,9 @@ class Eligibility(_Strict):
     text: str
     conditions: list[Condition] = Field(default_factory=list)
     mode: Literal["all", "any"] = "all"
+    # True when the conditions are the whole rule; otherwise meeting them is only part of it ("60周岁以上"
+    # is not enough for 助浴, which also needs 行动不便), and a verdict must not say 符合 outright.
+    complete: bool = False
 
 
 class Faq(_Strict):
@@ -82,15 +85,44 @@ class Certificate(_Strict):
 
 
 class Booking(_Strict):
-    """For kind `bookable`: how slots are cut from the community's opening hours."""
+    """For kind `bookable`: how slots are cut from the community's opening hours, and what a booking takes.
 
+    `unit` says what a slot's capacity counts. `place`: people, and a booking of three takes three places
+    (a class, the canteen, a check-up). `room`: rooms, sessions or teams, and a booking takes one whole,
+    whatever its size up to `max_people` (a meeting room, a counselling session with a couple): two groups
+    of 15 and 20 never share a room sold per seat, and a couple is not refused a session for one.
+    """
+
+    unit: Literal["place", "room"] = "place"
     slot_minutes: int = Field(default=60, ge=15, le=480)
-    capacity: int = Field(default=4, ge=1, le=500, description="people per slot")
-    max_people: int = Field(default=2, ge=1, le=50, description="people per booking")
+    capacity: int = Field(default=4, ge=1, le=500, description="places per slot (unit place) or rooms (unit room)")
+    max_people: int = Field(default=2, ge=1, le=200, description="people per booking; for a room, its size")
     home_visit: bool = False
     # Opening hours override, e.g. "08:30-11:30,13:30-17:30"; default from community settings.
     hours: str | None = None
     weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6], description="0=Monday")
+
+    @field_validator("weekdays")
+    @classmethod
+    def _real_weekdays(cls, v: list[int]) -> list[int]:
+        """Weekdays are 0 (Monday) to 6 (Sunday), at least one."""
+        if not v or any(not 0 <= d <= 6 for d in v):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday), at least one")
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _a_full_party_fits(self) -> Booking:
+        """Sold by the place, the largest party allowed must fit in one slot, or it is refused every day."""
+        if self.unit == "place" and self.max_people > self.capacity:
+            raise ValueError(
+                f"max_people {self.max_people} exceeds capacity {self.capacity} of a slot sold by the place: "
+                "raise capacity, lower max_people, or use unit: room when a booking takes the whole slot"
+            )
+        return self
+
+    def places(self, people: int) -> int:
+        """How much of a slot's capacity a booking of `people` takes."""
+        return 1 if self.unit == "room" else people
 
 
 class RequestInfo(_Strict):
@@ -164,3 +196,14 @@ class CommunitySettings(_Strict):
     values: dict[str, str] = Field(default_factory=dict)
     # 接诉即办 deadlines per work-order category, in hours: acknowledge and complete.
     deadlines: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # Weekdays the office is staffed (Monday = 0): response deadlines run in opening time on these days.
+    opening_days: list[int] = Field(default_factory=lambda: list(range(7)))
+    # Categories someone is on duty for around the clock: their deadlines run on the wall clock.
+    on_duty_categories: list[str] = Field(default_factory=lambda: ["紧急", "安全隐患"])
+
+    @field_validator("opening_days")
+    @classmethod
+    def _weekdays(cls, v: list[int]) -> list[int]:
+        if not v or any(not 0 <= d <= 6 for d in v):
+            raise ValueError("opening_days lists weekdays 0 (Monday) to 6 (Sunday), at least one")
+        return sorted(set(v))

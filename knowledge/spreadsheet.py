@@ -32,6 +32,7 @@ COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("编号", ("id",)), ("名称", ("name",)), ("别名", ("aliases",)), ("领域", ("domain",)),
     ("类型", ("kind",)), ("简介", ("summary",)), ("办理条件", ("eligibility", "text")),
     ("条件关系", ("eligibility", "mode")), ("结构化条件", ("eligibility", "conditions")),
+    ("条件已完整", ("eligibility", "complete")),
     ("所需材料", ("documents",)), ("办理步骤", ("steps",)), ("办理地点", ("where",)),
     ("办理时间", ("hours",)), ("费用", ("fees",)), ("办理时限", ("processing_time",)),
     ("网上办理", ("online",)), ("政策依据", ("policy_basis",)), ("常见问题", ("faqs",)),
@@ -39,6 +40,7 @@ COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("居委会是否开具", ("certificate", "issued_by_committee")),
     ("证明替代办法", ("certificate", "alternative")),
     ("证明办理地点", ("certificate", "where")),
+    ("预约单位", ("booking", "unit")),
     ("预约时段分钟", ("booking", "slot_minutes")), ("每时段人数", ("booking", "capacity")),
     ("每次预约人数", ("booking", "max_people")), ("上门服务", ("booking", "home_visit")),
     ("预约时间", ("booking", "hours")), ("预约星期", ("booking", "weekdays")),
@@ -54,6 +56,9 @@ _BY_PATH = {path: header for header, path in COLUMNS}
 KINDS = {"info": "info", "bookable": "bookable", "certificate": "certificate", "request": "request",
          "咨询": "info", "预约": "bookable", "证明": "certificate", "诉求": "request"}
 KIND_LABELS = {"info": "咨询", "bookable": "预约", "certificate": "证明", "request": "诉求"}
+# What a booking takes of a slot (see schema.Booking.unit): places for people, or a whole room.
+UNITS = {"place": "place", "room": "room", "按人": "place", "按人数": "place", "整间": "room", "整场": "room"}
+UNIT_LABELS = {"place": "按人", "room": "整间"}
 _MODES = {"全部满足": "all", "all": "all", "满足其一": "any", "满足任一": "any", "any": "any"}
 _TRUE = {"是", "true", "yes", "y", "1", "对", "√", "有"}
 _FALSE = {"否", "false", "no", "n", "0", "不", "×", "无"}
@@ -84,6 +89,7 @@ def service_to_row(s: Service) -> dict[str, Any]:
         "类型": KIND_LABELS[s.kind], "简介": s.summary, "办理条件": e.text,
         "条件关系": "满足其一" if e.mode == "any" else ("全部满足" if e.conditions else ""),
         "结构化条件": json.dumps(conditions, ensure_ascii=False) if conditions else "",
+        "条件已完整": "是" if e.complete else "",
         "所需材料": "\n".join(docs), "办理步骤": "\n".join(s.steps),
         "办理地点": s.where, "办理时间": s.hours, "费用": s.fees, "办理时限": s.processing_time,
         "网上办理": s.online, "政策依据": s.policy_basis,
@@ -91,6 +97,7 @@ def service_to_row(s: Service) -> dict[str, Any]:
         "最后审核日期": s.last_reviewed.isoformat(),
         "居委会是否开具": ("是" if c.issued_by_committee else "否") if c else "",
         "证明替代办法": c.alternative if c else "", "证明办理地点": c.where if c else "",
+        "预约单位": UNIT_LABELS[b.unit] if b else "",
         "预约时段分钟": b.slot_minutes if b else "", "每时段人数": b.capacity if b else "",
         "每次预约人数": b.max_people if b else "", "上门服务": ("是" if b.home_visit else "否") if b else "",
         "预约时间": (b.hours or "") if b else "", "预约星期": _weekdays_cell(b.weekdays) if b else "",
@@ -251,7 +258,7 @@ def _conditions(v: Any) -> list[Any]:
 
 _CELLS = {"别名": lambda v: [a.strip() for a in _LIST_SPLIT.split(_text(v)) if a.strip()],
           "结构化条件": _conditions, "所需材料": _documents, "办理步骤": _steps, "常见问题": _faqs,
-          "最后审核日期": _date, "居委会是否开具": _bool, "上门服务": _bool, "预约星期": _weekdays,
+          "最后审核日期": _date, "居委会是否开具": _bool, "条件已完整": _bool, "上门服务": _bool, "预约星期": _weekdays,
           "预约时段分钟": _int, "每时段人数": _int, "每次预约人数": _int}
 _KIND_WORDS = "只能填 info/bookable/certificate/request（或 咨询/预约/证明/诉求）"
 _PART_COLUMNS = {"certificate": "居委会是否开具", "bookable": "预约时段分钟", "request": "诉求类别"}
@@ -270,6 +277,10 @@ def _cell_value(header: str, value: Any) -> Any:
         if _text(value) not in _MODES:
             raise RowError("只能填 全部满足 或 满足其一")
         return _MODES[_text(value)]
+    if header == "预约单位":
+        if _text(value) not in UNITS:
+            raise RowError("只能填 按人 或 整间")
+        return UNITS[_text(value)]
     if header == "预约时间":
         parse_hours(_text(value))  # raises ValueError with a Chinese message
     return _CELLS[header](value) if header in _CELLS else _text(value)

@@ -54,11 +54,15 @@ class Resident:
         assert self.buttons, f"no buttons in: {self.text}"
         return self.say(self.buttons[0]["payload"])
 
-    def book(self, request: str, *, name: str = "孙阿姨", phone: str = "13500001111") -> str:
-        """Book through the whole form (first slot offered, one person, confirm); return the YY number."""
+    def book(self, request: str, *, name: str = "孙阿姨", phone: str = "13500001111",
+             address: str = "幸福路8号3单元502") -> str:
+        """Book through the whole form (first slot offered, one person, the address of a home visit,
+        confirm); return the YY number."""
         self.say(request)
         self.press_first()
         self.say("1位")
+        if "地址" in self.text:  # a home visit asks where to go
+            self.say(address)
         self.say(name)
         self.say(phone)
         self.press("确认")

@@ -3,6 +3,10 @@
 Slots are cut lazily from a service's schedule (the catalog's booking part and the community's opening
 hours) the first time a day is looked at, so a freshly migrated database takes bookings at once; rows
 that staff closed or added are kept as they are.
+
+A slot's capacity counts places; what a booking takes of it (`places`) is decided by the caller from the
+catalog: its people for a per-person service, one for a room booked whole. The booking keeps it, so
+cancelling or moving gives back exactly what was taken.
 """
 
 from __future__ import annotations
@@ -85,10 +89,10 @@ async def free_slots(
     day: dt.date,
     schedule: SlotSchedule,
     *,
-    people: int = 1,
+    places: int = 1,
     now: dt.datetime | None = None,
 ) -> list[Slot]:
-    """Open slots of the day with room for `people`, starting after now."""
+    """Open slots of the day with `places` left, starting after now."""
     await ensure_slots(session, community_id, service_id, day, schedule)
     stmt = (
         select(Slot)
@@ -98,25 +102,40 @@ async def free_slots(
             Slot.day == day,
             Slot.closed.is_(False),
             Slot.start_at > (now or utcnow()),
-            Slot.booked + people <= Slot.capacity,
+            Slot.booked + places <= Slot.capacity,
         )
         .order_by(Slot.start_at)
     )
     return list((await session.execute(stmt)).scalars())
 
 
-async def _take(session: AsyncSession, slot_id: int, people: int) -> bool:
+async def day_slots(session: AsyncSession, community_id: int, service_id: str, day: dt.date) -> list[Slot]:
+    """Every slot of the day, free, full, closed or past (to tell "full" from "not open then")."""
+    stmt = (
+        select(Slot)
+        .where(Slot.community_id == community_id, Slot.service_id == service_id, Slot.day == day)
+        .order_by(Slot.start_at)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+def places_of(booking: Booking) -> int:
+    """The places a booking holds in its slot (rows from before `places` was kept hold their people)."""
+    return booking.places if booking.places is not None else booking.people
+
+
+async def _take(session: AsyncSession, slot_id: int, places: int) -> bool:
     """Reserve capacity atomically: the WHERE clause makes overbooking impossible under concurrency."""
     result = await session.execute(
         update(Slot)
-        .where(and_(Slot.id == slot_id, Slot.closed.is_(False), Slot.booked + people <= Slot.capacity))
-        .values(booked=Slot.booked + people)
+        .where(and_(Slot.id == slot_id, Slot.closed.is_(False), Slot.booked + places <= Slot.capacity))
+        .values(booked=Slot.booked + places)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]  # UPDATE results carry a row count
 
 
-async def _release(session: AsyncSession, slot_id: int, people: int) -> None:
-    await session.execute(update(Slot).where(Slot.id == slot_id).values(booked=Slot.booked - people))
+async def _release(session: AsyncSession, slot_id: int, places: int) -> None:
+    await session.execute(update(Slot).where(Slot.id == slot_id).values(booked=Slot.booked - places))
 
 
 async def book(
@@ -131,9 +150,12 @@ async def book(
     name: str,
     phone: str,
     local_day: dt.date,
+    places: int | None = None,
+    address: str | None = None,
 ) -> Booking | None:
-    """Book a slot; None when it filled up in the meantime."""
-    if not await _take(session, slot_id, people):
+    """Book a slot, taking `places` of it (default: one per person); None when it filled up meanwhile."""
+    taken = people if places is None else places
+    if not await _take(session, slot_id, taken):
         return None
     booking = Booking(
         number=await next_number(session, BOOKING_PREFIX, local_day),
@@ -145,6 +167,8 @@ async def book(
         people=people,
         name=name,
         phone=phone,
+        address=address,
+        places=taken,
         status=ACTIVE,
     )
     session.add(booking)
@@ -158,15 +182,15 @@ async def cancel(session: AsyncSession, booking: Booking) -> None:
     if booking.status != ACTIVE:
         return
     booking.status = "已取消"
-    await _release(session, booking.slot_id, booking.people)
+    await _release(session, booking.slot_id, places_of(booking))
     await session.flush()
 
 
 async def reschedule(session: AsyncSession, booking: Booking, new_slot_id: int) -> bool:
     """Move a booking to another slot; False (and nothing changed) when that slot is full."""
-    if not await _take(session, new_slot_id, booking.people):
+    if not await _take(session, new_slot_id, places_of(booking)):
         return False
-    await _release(session, booking.slot_id, booking.people)
+    await _release(session, booking.slot_id, places_of(booking))
     booking.slot_id = new_slot_id
     await session.flush()
     await session.refresh(booking, attribute_names=["slot"])
@@ -199,3 +223,25 @@ async def latest_for_resident(session: AsyncSession, resident_id: int) -> Bookin
     """The resident's most recent booking, whatever its status."""
     stmt = select(Booking).where(Booking.resident_id == resident_id).order_by(Booking.id.desc()).limit(1)
     return (await session.execute(stmt)).unique().scalar_one_or_none()
+
+
+async def latest_contact(session: AsyncSession, conversation_id: int) -> tuple[str, str] | None:
+    """The name and phone of the latest booking made in a conversation, to offer for the next one."""
+    stmt = (
+        select(Booking.name, Booking.phone)
+        .where(Booking.conversation_id == conversation_id)
+        .order_by(Booking.id.desc())
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def services_booked(session: AsyncSession, resident_id: int, limit: int = 3) -> list[str]:
+    """The services a resident booked most recently, newest first (to offer them first next time)."""
+    stmt = select(Booking.service_id).where(Booking.resident_id == resident_id).order_by(Booking.id.desc()).limit(20)
+    out: list[str] = []
+    for service_id in (await session.execute(stmt)).scalars():
+        if service_id not in out:
+            out.append(service_id)
+    return out[:limit]

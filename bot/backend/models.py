@@ -193,6 +193,8 @@ class Booking(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(256))  # where a home service goes
+    # What it holds of its slot's capacity: its people, or 1 for a room taken whole; NULL (older rows) = people.
+    places: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="已预约", index=True)
     reminder_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     rating_requested: Mapped[bool] = mapped_column(Boolean, default=False)

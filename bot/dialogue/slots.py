@@ -21,7 +21,7 @@ ENTITY_TO_SLOT = {
     "age": "age",
 }
 # Slots whose answer may be the resident's whole message when no entity says otherwise.
-FREE_TEXT_SLOTS = {"description", "location", "name", "activity"}
+FREE_TEXT_SLOTS = {"description", "location", "address", "name", "activity"}
 _NAME_PREFIX = re.compile(r"^(我叫|我姓|叫我|我是|姓)")
 # What a channel sends for a photo without a caption: never an answer to a form question.
 PLACEHOLDER_TEXTS = {"（照片）", "(照片)", "[图片]", "[照片]"}
@@ -53,10 +53,14 @@ def candidates_from(
     stripped = text.strip().strip("。.！!，,")
     if stripped in PLACEHOLDER_TEXTS:
         stripped = ""
-    if requested in ("location", "description") and 0 < len(stripped) <= 60 and not stripped.startswith("/"):
+    if requested in ("location", "address", "description") and 0 < len(stripped) <= 60 and not stripped.startswith("/"):
         # The whole answer is the place or the problem: "5号楼2单元楼道" is more useful than the
         # entity "5号楼2单元" inside it.
         out[requested] = stripped
+        if requested == "address":
+            # 五组12号 is a door, not the 12th: the numbers of an address fill no day, time or count.
+            for other in ("date", "time", "people"):
+                out.pop(other, None)
     if requested and requested not in out:
         if requested == "name" and _QUESTION.search(stripped):
             pass  # a question asked at the name prompt is answered, not taken as the name

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.backend import bookings
 from bot.backend.db import create_engine, create_sessionmaker
 from bot.backend.models import Resident
 from bot.backend.numbering import next_number
 from bot.backend.residents import ensure_community
+from knowledge.schema import Booking
+from tests.conftest import FixedClock
 
 SCHEDULE = bookings.SlotSchedule(hours="08:30-12:00,13:30-18:00", slot_minutes=60, capacity=2)
 
@@ -32,8 +38,8 @@ def test_numbers_are_unique_under_concurrency(any_database_url: str) -> None:
     assert sorted(numbers)[0] == "GD20261129001" and sorted(numbers)[-1] == "GD20261129020"
 
 
-def test_slots_are_cut_from_opening_hours_and_never_overbooked(any_database_url: str) -> None:
-    day = dt.date.today() + dt.timedelta(days=3)
+def test_slots_are_cut_from_opening_hours_and_never_overbooked(any_database_url: str, clock: FixedClock) -> None:
+    day = clock.today + dt.timedelta(days=3)
 
     async def run() -> tuple[int, list[bool]]:
         engine = create_engine(any_database_url)
@@ -43,7 +49,7 @@ def test_slots_are_cut_from_opening_hours_and_never_overbooked(any_database_url:
             resident = Resident(community_id=c.id)
             session.add(resident)
             await session.flush()
-            free = await bookings.free_slots(session, c.id, "bathing-assistance", day, SCHEDULE)
+            free = await bookings.free_slots(session, c.id, "bathing-assistance", day, SCHEDULE, now=clock())
             slot_id, cid, rid = free[0].id, c.id, resident.id
         count = len(free)
 
@@ -69,3 +75,78 @@ def test_cut_slots_respects_weekdays() -> None:
     only_weekend = bookings.SlotSchedule(hours="09:00-17:00", weekdays=[5, 6])
     assert bookings.cut_slots(only_weekend, monday) == []
     assert len(bookings.cut_slots(only_weekend, monday + dt.timedelta(days=5))) == 8
+
+
+async def _community_and_resident(session: AsyncSession) -> tuple[int, int]:
+    c = await ensure_community(session, "default", "幸福里社区")
+    resident = Resident(community_id=c.id)
+    session.add(resident)
+    await session.flush()
+    return c.id, resident.id
+
+
+def test_a_room_is_booked_whole_and_places_come_back_on_cancel(any_database_url: str, clock: FixedClock) -> None:
+    """活动室 (unit room, one room): a group of 15 takes it; a group of 20 finds the hour gone."""
+    day = clock.today + dt.timedelta(days=3)
+    room = bookings.SlotSchedule(hours="09:00-12:00", slot_minutes=90, capacity=1)
+
+    async def run() -> tuple[int, bool, int, int]:
+        engine = create_engine(any_database_url)
+        maker = create_sessionmaker(engine)
+        async with maker() as session, session.begin():
+            cid, rid = await _community_and_resident(session)
+            slot = (await bookings.free_slots(session, cid, "venue-booking", day, room, now=clock()))[0]
+            first = await bookings.book(session, community_id=cid, resident_id=rid, conversation_id=None,
+                                        service_id="venue-booking", slot_id=slot.id, people=15, name="合唱队",
+                                        phone="13800000001", local_day=day, places=1)
+            second = await bookings.book(session, community_id=cid, resident_id=rid, conversation_id=None,
+                                         service_id="venue-booking", slot_id=slot.id, people=20, name="舞蹈队",
+                                         phone="13800000002", local_day=day, places=1)
+            assert first is not None and first.people == 15 and first.places == 1
+            free_after = len(await bookings.free_slots(session, cid, "venue-booking", day, room, now=clock()))
+            await bookings.cancel(session, first)
+            free_again = len(await bookings.free_slots(session, cid, "venue-booking", day, room, now=clock()))
+        await engine.dispose()
+        return free_after, second is None, free_again, slot.booked
+
+    free_after, refused, free_again, booked = asyncio.run(run())
+    assert refused, "the second group must not get the same hour"
+    assert (free_after, free_again) == (1, 2), "of two 90-minute slots one is taken, then given back"
+    assert booked == 0
+
+
+def test_places_of_a_party_are_taken_and_moved_together(any_database_url: str, clock: FixedClock) -> None:
+    """助餐 for two takes two places, and a move takes two in the new slot and gives two back."""
+    day = clock.today + dt.timedelta(days=3)
+
+    async def run() -> tuple[list[int], str | None]:
+        engine = create_engine(any_database_url)
+        maker = create_sessionmaker(engine)
+        async with maker() as session, session.begin():
+            cid, rid = await _community_and_resident(session)
+            free = await bookings.free_slots(session, cid, "meal-assistance", day, SCHEDULE, now=clock())
+            b = await bookings.book(session, community_id=cid, resident_id=rid, conversation_id=None,
+                                    service_id="meal-assistance", slot_id=free[0].id, people=2, name="王秀英",
+                                    phone="13800000000", local_day=day, address=None)
+            assert b is not None and bookings.places_of(b) == 2
+            assert await bookings.free_slots(session, cid, "meal-assistance", day, SCHEDULE, places=1,
+                                             now=clock()) == free[1:], "the first slot (capacity 2) is full"
+            assert await bookings.reschedule(session, b, free[1].id)
+            slots = await bookings.day_slots(session, cid, "meal-assistance", day)
+            contact = await bookings.latest_contact(session, 1)
+        await engine.dispose()
+        return [s.booked for s in slots[:2]], None if contact is None else contact[0]
+
+    booked, contact = asyncio.run(run())
+    assert booked == [0, 2]
+    assert contact is None, "a booking made outside any conversation is not offered to one"
+
+
+def test_the_catalog_says_what_a_booking_takes() -> None:
+    """A room is one place whatever the party; sold by the place, the largest party must fit a slot."""
+    room = Booking(unit="room", capacity=1, max_people=40)
+    assert room.places(15) == 1 and Booking(capacity=10, max_people=2).places(2) == 2
+    with pytest.raises(ValidationError, match="unit: room"):
+        Booking(capacity=1, max_people=4)  # a couple could never book a session sold by the seat
+    with pytest.raises(ValidationError):
+        Booking(weekdays=[7])

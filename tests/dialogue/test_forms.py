@@ -35,8 +35,10 @@ def test_several_slots_in_one_message_and_bad_answers_are_explained(live: httpx.
     r = Resident(live)
     r.say("预约助浴")
     r.say("明天上午10点，两个人")
-    # 助浴 is one person per booking: said plainly, then the form goes on.
-    assert "只能约1位" in r.text and "称呼" in r.text, r.text
+    # 助浴 is one person per booking: said plainly, then the form goes on (to the address of the home visit).
+    assert "只能约1位" in r.text and "地址" in r.text, r.text
+    r.say("幸福路8号3单元502")
+    assert "称呼" in r.text, r.text
     r.say("李阿姨")
     r.say("12345")
     assert "号码" in r.text and "不对" in r.text
