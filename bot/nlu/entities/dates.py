@@ -91,7 +91,7 @@ _WEEKDAYS = {
 _REL = "|".join(sorted(_RELATIVE_DAYS, key=len, reverse=True))
 _RELATIVE_RE = re.compile(rf"(?:{_REL})")
 _WEEKDAY_RE = re.compile(
-    r"(?P<prefix>每个?|下下个?|下个?|这个?|本|上个?)?(?:周|星期|礼拜)(?P<day>[一二三四五六日天末1-7])"
+    r"(?P<prefix>每个?|(?<!一)下下个?|下个?|这个?|本|上个?)?(?:周|星期|礼拜)(?P<day>[一二三四五六日天末1-7])"
 )
 _MONTH_DAY_RE = re.compile(
     rf"(?:(?P<year>\d{{4}}|今年|明年)年?)?(?P<month>{NUM})月(?:(?P<day>{NUM})(?:号|日)?|(?P<part>底|末|初|中))?"
