@@ -66,8 +66,9 @@ def candidates_from(
             pass  # a question asked at the name prompt is answered, not taken as the name
         elif requested in FREE_TEXT_SLOTS and stripped and not stripped.startswith("/"):
             out[requested] = _NAME_PREFIX.sub("", stripped) if requested == "name" else stripped
-        elif requested == "people" and (people := people_from(stripped)) is not None:
-            out["people"] = people
+        elif requested == "people" and stripped and not stripped.startswith("/"):
+            # What these patterns miss (就俺爹一个, 我们一家三口都去) the form's validation reads in full.
+            out["people"] = people if (people := people_from(stripped)) is not None else stripped
         elif requested == "ticket_id" and (m := _TICKET.search(text)):
             out["ticket_id"] = m.group(1).upper()
         elif requested == "phone":
