@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from knowledge.community import fill, render_service
 from knowledge.facets import Facet
-from knowledge.schema import CommunitySettings, Document, Service
+from knowledge.faqs import amount_faq
+from knowledge.schema import CommunitySettings, Document, Faq, Service
 from knowledge.speech import to_speech
 
 Button = tuple[str, str]
@@ -31,6 +32,7 @@ _LABELS: dict[Facet, tuple[str, str]] = {
     Facet.how: ("办理流程", "流程"),
     Facet.time: ("办理时限", "多久"),
     Facet.fees: ("收费情况", "费用"),
+    Facet.amount: ("发放标准", "标准"),
     Facet.online: ("网上办理", "网上办"),
     Facet.certificate: ("能否开证明", "证明"),
 }
@@ -69,6 +71,7 @@ def _facet_payload(facet: Facet, service_id: str) -> str:
 
 def _has(s: Service, facet: Facet) -> bool:
     return {
+        Facet.amount: amount_faq(s) is not None,
         Facet.documents: bool(s.documents),
         Facet.how: bool(s.steps),
         Facet.time: bool(s.processing_time),
@@ -93,14 +96,38 @@ def _brief(text: str, *, asides: bool = False, limit: int = 40) -> str:
     return first[:cut] if cut > 0 else first
 
 
+# A note that makes a document optional or needed only in some cases ("家属代办时带上", "有的话带上"):
+# elderly mode keeps these, or a listener takes every line for a must and fetches papers for nothing.
+_OPTIONAL_NOTE = re.compile(
+    r"有的话|如有|没有也|时需要|时带上|时提供|时填写|的提供|的带上|的需要|部分地方|部分地区|可免交|免交|不需要|"
+    r"不用带|可以不|可不|代办|选带|带上更稳妥|^如"
+)
+
+
+def optional(d: Document) -> bool:
+    """Whether the document is needed only in some cases, as its note says."""
+    return bool(d.notes and _OPTIONAL_NOTE.search(d.notes))
+
+
 def _doc_line(d: Document, elderly: bool) -> str:
     if d.form == "电子版" and d.count == 1:
         count = ""
     else:
         count = f"各{d.count}份" if d.form == "原件和复印件" else f"{d.count}份"
     if elderly:
-        return f"{d.name}{d.form}" + (count if d.count > 1 else "")
+        note = f"，{_clause(d.notes)}" if optional(d) else ""
+        return f"{d.name}{d.form}" + (count if d.count > 1 else "") + note
     return f"{d.name}（{d.form}{count}" + (f"；{d.notes}" if d.notes else "") + "）"
+
+
+def _spoken_docs(s: Service) -> str:
+    """The documents as one spoken sentence: the ones always needed, then each optional one with its note."""
+    needed = [f"{d.name}{d.form}" for d in s.documents if not optional(d)]
+    said = "、".join(needed[:5]) + (f"等{len(needed)}样" if len(needed) > 5 else "")
+    extra = [f"{d.name}{d.form}，{_clause(d.notes)}" for d in s.documents if optional(d)][:2]
+    if not needed:
+        return f"办理{s.name}的材料看情况带：" + "；".join(extra) + "。"
+    return f"办理{s.name}要带{said}" + "".join(f"；另外{e}" for e in extra) + "。"
 
 
 def _request_line(s: Service, community: CommunitySettings) -> str:
@@ -141,6 +168,12 @@ def _lines(
     if facet is Facet.fees:
         fee = f"{title}不收费。" if s.fees.strip() == "免费" else f"{title}的费用：{s.fees}"
         return [fee], place[:1]
+    if facet is Facet.amount:
+        faq = amount_faq(s)
+        if faq is None:
+            paid = [] if s.fees.strip() == "免费" else [f"办理时的费用：{s.fees}"]
+            return [f"{title}没有写明具体的发放或补贴标准，以窗口告知为准。", *paid], place
+        return [f"{title}{_amount_head(faq)}{faq.a}"], place[:1]
     if facet is Facet.time:
         if not s.processing_time:
             return [f"{title}没有写明办理时限，具体以窗口告知为准。"], place
@@ -166,13 +199,18 @@ def _lines(
     return lead, place
 
 
+def _amount_head(faq: Faq) -> str:
+    """What joins the service name to an amount answer: 的发放标准，"""
+    return "的标准：" if "标准" in faq.q else "能领多少："
+
+
 def _spoken_lead(s: Service, facet: Facet) -> str:
     name = s.name
     place = re.sub(r"办理$", "", _brief(s.where, asides=True, limit=30))
     if facet is Facet.documents and s.documents:
-        docs = [_doc_line(d, True) for d in s.documents]
-        said = "、".join(docs[:5]) + (f"等{len(docs)}样" if len(docs) > 5 else "")
-        return f"办理{name}要带{said}。"
+        return _spoken_docs(s)
+    if facet is Facet.amount and (faq := amount_faq(s)) is not None:
+        return f"{name}{_amount_head(faq).rstrip('：')}，{_clause(faq.a)}。"
     if facet is Facet.eligibility:
         return f"{name}的申请条件是，{_brief(s.eligibility.text)}。"
     if facet is Facet.how and s.steps:
@@ -205,7 +243,7 @@ def _buttons(s: Service, facet: Facet, limit: int) -> tuple[list[Button], list[s
     if s.kind == "request":
         buttons.append(("我要反映", payload("file_request", service=s.id)))
         words.append("要反映问题请说反映")
-    order = [Facet.certificate, Facet.documents, Facet.eligibility, Facet.where_when, Facet.how,
+    order = [Facet.certificate, Facet.documents, Facet.eligibility, Facet.amount, Facet.where_when, Facet.how,
              Facet.time, Facet.fees, Facet.online]
     if s.kind == "request":
         order.remove(Facet.eligibility)  # anyone may report a problem; "who may apply" would puzzle
@@ -235,6 +273,24 @@ def render_answer(
     buttons, words = _buttons(s, facet, limit)
     prompt = "，".join(words[:2]) + "。" if words else ""
     return Answer(text=text, speech=to_speech(_spoken_lead(s, facet) + prompt), buttons=buttons)
+
+
+def render_faq(
+    service: Service,
+    faq: Faq,
+    community: CommunitySettings,
+    *,
+    voice: bool = False,
+    elderly: bool = False,
+) -> Answer:
+    """The catalog's own answer to a question asked nearly word for word, then the other facets as buttons."""
+    s = render_service(service, community)
+    answer = fill(faq.a, community)
+    limit = MAX_BUTTONS_ELDERLY if (elderly or voice) else MAX_BUTTONS
+    buttons, words = _buttons(s, Facet.overview, limit)
+    prompt = "，".join(words[:1]) + "。" if words else ""
+    text = f"关于{s.name}：{answer}"
+    return Answer(text=text, speech=to_speech(f"{s.name}，{answer}" + prompt), buttons=buttons)
 
 
 def suggest_services(

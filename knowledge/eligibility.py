@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import cn2an
 
+from knowledge.ages import age_of_subject
 from knowledge.schema import Condition, Service
 
 Status = Literal["eligible", "ineligible", "unknown"]
@@ -48,11 +49,22 @@ class Verdict:
     next_fact: str | None = None
     question: str | None = None
     text: str = ""
+    # The verdict as a listener hears it: short, the requirement still to check in one clause.
+    speech: str = ""
+
+
+def _value(c: Condition) -> Any:
+    """The condition's value; a number filled in from a community placeholder ("{elderly_allowance_age}" →
+    "80") is read as a number, because such thresholds differ by city."""
+    v = c.value
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v)
+    return v
 
 
 def describe(c: Condition) -> str:
     """A condition in plain words, e.g. `age >= 80` → 年满80周岁."""
-    v = c.value
+    v = _value(c)
     if c.fact in _BOOL_WORDS and isinstance(v, bool):
         yes, no = _BOOL_WORDS[c.fact]
         return yes if (v if c.op == "==" else not v) else no
@@ -73,7 +85,7 @@ def describe(c: Condition) -> str:
 
 def _holds(c: Condition, fact: Any) -> bool:
     """Whether a known fact satisfies a condition."""
-    v = c.value
+    v = _value(c)
     if c.fact in BOOL_FACTS:
         fact = bool(fact)
     elif c.fact in INT_FACTS:
@@ -92,17 +104,40 @@ def _holds(c: Condition, fact: Any) -> bool:
     return {">=": fact >= v, "<=": fact <= v, ">": fact > v, "<": fact < v}[c.op]
 
 
+def _usable(c: Condition) -> bool:
+    v = _value(c)
+    if c.fact in INT_FACTS and c.op != "in":
+        return isinstance(v, int) and not isinstance(v, bool)
+    return True
+
+
 def _known(facts: Mapping[str, Any], c: Condition) -> bool:
     return facts.get(c.fact) is not None
 
 
 def _final(service: Service, status: Status, reasons: list[str]) -> Verdict:
     said = "；".join(r.rstrip("。；") for r in reasons)
-    if status == "eligible":
+    if status == "eligible" and service.eligibility.complete:
         text = f"按您说的情况，符合「{service.name}」的条件：{said}。可以准备好材料去申请。{FINAL_WORD}"
+        listed = said.replace("；", "、")
+        speech = f"按您说的情况，符合{service.name}的条件，{listed}。可以准备好材料去申请。{FINAL_WORD}"
+        return Verdict(status=status, reasons=reasons, text=text, speech=speech)
+    elif status == "eligible":
+        # Only part of the rule could be checked: say which part holds and what else the window looks at,
+        # never a plain 符合 that sends a resident to apply for something they may not get.
+        part = "这一条" if len(reasons) == 1 else "这几条"
+        lead = f"按您说的情况，{said.replace('；', '、')}，{part}符合「{service.name}」的要求。"
+        full = service.eligibility.text.rstrip("。")
+        text = f"{lead}完整的条件是：{full}。其他条件也符合的话，可以准备好材料去申请。{FINAL_WORD}"
+        rule = re.split(r"[；;。（(]", full, maxsplit=1)[0]
+        speech = f"{lead.replace('「', '').replace('」', '')}完整的条件是{rule}。{FINAL_WORD}"
+        return Verdict(status=status, reasons=reasons, text=text, speech=speech)
     else:
         text = (f"按您说的情况，暂时不符合「{service.name}」的条件：{said}。"
                 f"如果情况有变化，或者家里确有困难，可以到社区问问有没有其他帮扶。{FINAL_WORD}")
+        why = re.split(r"[；;。]", said, maxsplit=1)[0]
+        speech = f"按您说的情况，暂时不符合{service.name}的条件，{why}。{FINAL_WORD}"
+        return Verdict(status=status, reasons=reasons, text=text, speech=speech)
     return Verdict(status=status, reasons=reasons, text=text)
 
 
@@ -115,7 +150,9 @@ def assess(service: Service, facts: Mapping[str, Any]) -> Verdict:
 
     Pass a service already filled for the community (`render_service`) so the texts carry no placeholders.
     """
-    conditions = service.eligibility.conditions
+    # A threshold filled from a community value that is not a number cannot be checked: leave it to the
+    # window rather than judge against it.
+    conditions = [c for c in service.eligibility.conditions if _usable(c)]
     if not conditions:
         text = (f"「{service.name}」的申请条件是：{service.eligibility.text.rstrip('。')}。"
                 f"这一项要结合具体情况判断，可以带上材料到窗口问一下。{FINAL_WORD}")
@@ -172,7 +209,6 @@ _AGE_SAID = re.compile(
     r"(?:今年|年龄|年纪|岁数|已经|都)\s*(?:是|有)?\s*(\d{1,3})(?!\s*[年月日号个天次块元])"
     r"|(\d{2,3})\s*(?:多|来)?\s*了"
 )
-_BORN = re.compile(r"((?:19|20)\d{2})\s*年\s*(?:出生|生的|生人)")
 _GRADE = re.compile(
     r"残疾\s*(?:人证)?\s*(?:等级)?\s*(?:是)?\s*([1-4])\s*级"
     r"|([1-4])\s*级\s*(?:残疾|伤残|肢体|视力|听力|智力|精神|言语)"
@@ -222,26 +258,27 @@ def yes_means(question: str) -> bool:
 
 
 def _ages(t: str, childish: bool, today: dt.date) -> tuple[int | None, int | None]:
-    """(age in years, child age in months) from text whose numerals are digits."""
-    age = child = None
+    """(age in years of the person asked about, child age in months) from text whose numerals are digits."""
+    age = child = small = None
     for m in _YEARS.finditer(t):
         years, half, months = int(m.group(1)), m.group(2), m.group(3)
         if half or months or (childish and years < 7):
             child = years * 12 + (6 if half else int(months or 0))
-        elif 0 < years <= 120:
-            age = years
+        elif 0 < years < 10:
+            small = years  # a school child's age; adults' ages are read with their person below
     if child is None and (m2 := _MONTHS.search(t)):
         child = 6 if m2.group(0) == "半岁" else int(m2.group(1))
-    if age is None and (m3 := _AGE_SAID.search(t)):
+    said = age_of_subject(t, today)
+    if said is not None and not (childish and said < 7):
+        age = said
+    elif small is not None:
+        age = small
+    if childish and age is None and child is None and (m3 := _AGE_SAID.search(t)):
         value = int(m3.group(1) or m3.group(2))
-        if childish and value < 7 and child is None:
+        if value < 7:
             child = value * 12
-        elif 0 < value <= 120 and not childish:
+        elif value <= 18:
             age = value
-    if age is None and (m4 := _BORN.search(t)):
-        born = int(m4.group(1))
-        if 0 < today.year - born <= 120:
-            age = today.year - born
     return age, child
 
 

@@ -194,3 +194,38 @@ def test_extract_facts_never_fails_and_types_are_right(text, pending):
         assert 0 < facts["age"] <= 120
     if "disability_grade" in facts:
         assert 0 <= facts["disability_grade"] <= 4
+
+
+def test_part_of_a_rule_met_is_not_called_eligible(catalog):
+    from knowledge.schema import Condition
+
+    service = catalog.get("bathing-assistance").model_copy(deep=True)
+    service.eligibility.text = "60周岁以上行动不便的老年人。"
+    service.eligibility.conditions = [
+        Condition(fact="age", op=">=", value=60, question="多大年纪？", fail_reason="还没满60周岁")]
+    verdict = assess(service, {"age": 62})
+    assert verdict.status == "eligible"
+    assert "这一条符合" in verdict.text and "行动不便" in verdict.text
+    assert "符合「" + service.name + "」的条件" not in verdict.text
+    assert "行动不便" in verdict.speech and "「" not in verdict.speech
+
+
+def test_thresholds_may_come_from_the_community(catalog):
+    from knowledge.community import render_service
+    from knowledge.schema import CommunitySettings
+
+    service = catalog.get("elderly-allowance").model_copy(deep=True)
+    service.eligibility.conditions[0].value = "{elderly_allowance_age}"
+    service.eligibility.conditions[0].fail_reason = "本社区从{elderly_allowance_age}周岁起发放"
+
+    def community(age: str) -> CommunitySettings:
+        return CommunitySettings(code="x", name="x", address="x", values={"elderly_allowance_age": age})
+
+    at_75 = render_service(service, community("75"))
+    assert assess(at_75, {"age": 77, "hukou_local": True}).status == "eligible"
+    at_80 = render_service(service, community("80"))
+    verdict = assess(at_80, {"age": 77})
+    assert verdict.status == "ineligible" and "本社区从80周岁起发放" in verdict.text
+    # A value that is not a number is not judged against: the question moves on to what can be checked.
+    unusable = render_service(service, community("待定"))
+    assert assess(unusable, {"age": 77}).next_fact == "hukou_local"
