@@ -13,6 +13,7 @@ import click
 
 from bot.cli.base import cli, pass_settings
 from bot.config import PROJECT_ROOT, Settings
+from bot.errors import ConfigurationError
 
 
 @cli.group()
@@ -31,13 +32,16 @@ def test() -> None:
 def conversations(settings: Settings, paths: tuple[Path, ...], dates: tuple[dt.datetime, ...], keyword: str,
                   as_json: bool, verbose: bool) -> None:
     """Play conversation tests and print task success per category and persona; exit 1 on any failure."""
-    from bot.conversation_tests import SUITE_DATES, Harness, as_text, load_conversations, summary
-
-    convs = [c for c in load_conversations(list(paths) or [PROJECT_ROOT / "tests" / "conversations"])
-             if keyword in c.name]
-    days = [d.date() for d in dates] or list(SUITE_DATES)
     if not verbose:
         logging.disable(logging.WARNING)  # the conversations are the output, not the logs
+    from bot.conversation_tests import SUITE_DATES, Harness, as_text, load_conversations, summary
+
+    try:
+        convs = [c for c in load_conversations(list(paths) or [PROJECT_ROOT / "tests" / "conversations"])
+                 if keyword in c.name]
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    days = [d.date() for d in dates] or list(SUITE_DATES)
     harness = Harness(settings)
 
     async def run_all() -> list:  # type: ignore[type-arg]
