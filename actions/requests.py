@@ -1,4 +1,4 @@
-"""接诉即办: filing a request as a numbered work order, and checking its progress."""
+"""接诉即办: filing a request as a numbered work order, with a response time the office can keep."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import CONFIRM_BUTTONS
-from actions.common import ContactSlots, format_clock, format_day, load_context, mask_phone, service_of
+from actions.common import ContactSlots, format_day, load_context, mask_phone, service_of
+from actions.places import MAX_PLACE, clean_place, widen_entity
 from actions.runtime import get_services, session_scope
-from bot.backend import bookings, workorders
+from bot.backend import bookings, community_hours, workorders
 from bot.backend.models import Resident
+from bot.nlu.normalize import strip_fillers
+from knowledge.schema import CommunitySettings
 
 # Words that say "I want to report something" without saying what: ask for the description then.
 _GENERIC = re.compile(
@@ -31,13 +33,6 @@ _CATEGORY_WORDS = (
     ("维修", ("坏", "修", "漏", "不亮", "堵", "裂", "掉", "不通", "停水", "停电", "没水", "没电")),
 )
 REQUEST_SLOTS = ("description", "location", "phone", "category", "service", "confirmed")
-_STATUS_HINT = {
-    "待受理": "工作人员会尽快受理",
-    "已受理": "已经安排专人负责",
-    "处理中": "正在处理",
-    "已办结": "已经办结",
-    "已关闭": "已关闭",
-}
 
 
 def categorise(text: str, service_id: str | None) -> str:
@@ -52,38 +47,83 @@ def categorise(text: str, service_id: str | None) -> str:
     return "求助"
 
 
+def location_example(community: CommunitySettings) -> str | None:
+    """The community's own example of a place (三组老王家门前 in a village, 3号楼2单元楼道 in town)."""
+    return community.values.get("location_example") or None
+
+
 class ValidateRequestForm(ContactSlots, FormValidationAction):
     """Checks the description, place and contact of a request."""
 
     def name(self) -> str:
         return "validate_request_form"
 
+    async def extract_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> dict[str, Any]:
+        """The number the resident gave before, offered again: the summary reads it back before filing."""
+        if tracker.get_slot("phone") or "phone" in tracker.slots_to_validate():
+            return {}
+        async with session_scope() as session:
+            ctx = await load_context(session, tracker, get_services())
+            resident = await session.get(Resident, ctx.resident_id)
+            if resident is not None and resident.phone:
+                return {"phone": resident.phone}
+            booking = await bookings.latest_for_resident(session, ctx.resident_id)
+            return {"phone": booking.phone} if booking is not None and booking.phone else {}
+
     async def validate_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> dict[str, Any]:
-        """A description that says what happened (not just "我要报修")."""
+        """A description that says what happened (not just "我要报修"), without the fillers of speech."""
         text = str(value or "").strip()
         if len(text) < 3 or _GENERIC.match(text):
             return {"description": None}
+        said = strip_fillers(text).strip() or text
         service = tracker.get_slot("service")
-        return {"description": text[:1000], "category": categorise(text, service)}
+        return {"description": said[:1000], "category": categorise(said, service)}
 
     async def validate_location(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
-        """A place staff can find."""
+        """A place staff can find: the whole answer minus fillers, or a place named in a longer message."""
         text = str(value or "").strip()
-        if len(text) < 2:
-            dispatcher.utter_message(text="请说具体一点，比如“5号楼3单元楼道”或“小区东门”。")
+        message = str(tracker.latest_message.get("text") or "")
+        if text and text != message.strip().strip("。.！!，,"):
+            # A location entity inside a longer message: 东门 of 东门垃圾站满了 is 东门垃圾站.
+            text = widen_entity(message, text, tracker.latest_message.get("entities") or [])
+        place = clean_place(text) if text else ""
+        if len(place) < 2:
+            services = get_services()
+            example = location_example(services.community(tracker.get_slot("community")))
+            if example:
+                dispatcher.utter_message(response="utter_location_too_vague", location_example=example)
+            else:
+                dispatcher.utter_message(response="utter_location_too_vague_plain")
             return {"location": None}
-        return {"location": text[:200]}
+        return {"location": place[:MAX_PLACE]}
 
 
-def _deadline_text(moment: dt.datetime, tz: str, today: dt.date) -> str:
+class ActionAskRequestLocation(Action):
+    """Asks where, with an example that fits the community (a village's 组 and 门前, a town's 楼栋)."""
+
+    def name(self) -> str:
+        return "action_ask_request_form_location"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[Any]:
+        example = location_example(get_services().community(tracker.get_slot("community")))
+        if example:
+            dispatcher.utter_message(response="utter_ask_location", location_example=example)
+        else:
+            dispatcher.utter_message(response="utter_ask_location_plain")
+        return []
+
+
+def deadline_text(moment: dt.datetime, tz: str, today: dt.date) -> str:
+    """今天12月11日（周五）16:00, as a promise is said."""
     local = moment.astimezone(ZoneInfo(tz))
-    return f"{format_day(local.date(), today)}{local.strftime('%H:%M')}前"
+    return f"{format_day(local.date(), today)}{local.strftime('%H:%M')}"
 
 
 class ActionSubmitRequest(Action):
-    """Confirms, then files the work order and says its number and when to expect a response."""
+    """Confirms, then files the work order and says its number and when staff will respond."""
 
     def name(self) -> str:
         return "action_submit_request"
@@ -93,92 +133,39 @@ class ActionSubmitRequest(Action):
         description = str(tracker.get_slot("description"))
         category = tracker.get_slot("category") or categorise(description, tracker.get_slot("service"))
         if not tracker.get_slot("confirmed"):
-            dispatcher.utter_message(
-                text=f"请核对：\n事项：{description}\n地点：{tracker.get_slot('location')}\n"
-                     f"联系电话：{mask_phone(tracker.get_slot('phone'))}\n确认提交吗？",
-                buttons=CONFIRM_BUTTONS,
-            )
+            dispatcher.utter_message(response="utter_request_summary", description=description,
+                                     location=tracker.get_slot("location"),
+                                     phone_masked=mask_phone(tracker.get_slot("phone")))
             return []
         metadata = tracker.latest_message.get("metadata") or {}
         photos = metadata.get("photos") or ([metadata["photo"]] if metadata.get("photo") else [])
         async with session_scope() as session:
             ctx = await load_context(session, tracker, services)
             now = services.clock()
+            hours = await community_hours.office_hours(session, ctx.community_id, ctx.community)
+            service = service_of(services, tracker.get_slot("service"))
             order = await workorders.file_work_order(
                 session, community_id=ctx.community_id, resident_id=ctx.resident_id,
                 conversation_id=ctx.conversation.id, category=category, description=description,
                 location=tracker.get_slot("location"), contact_phone=tracker.get_slot("phone"),
-                service_id=service.id if (service := service_of(services, tracker.get_slot("service"))) else None,
-                deadlines=ctx.community.deadlines, local_day=services.local_now(ctx.community.code).date(),
+                service_id=service.id if service else None, deadlines=ctx.community.deadlines,
+                local_day=services.local_now(ctx.community.code).date(),
                 attachments=[{"type": "photo", "file_id": str(p)} for p in photos], now=now,
+                hours=hours, on_duty_categories=ctx.community.on_duty_categories,
             )
             resident = await session.get(Resident, ctx.resident_id)
             if resident is not None and not resident.phone:
                 resident.phone = tracker.get_slot("phone")
             today = services.local_now(ctx.community.code).date()
             tz = ctx.community.timezone
-            dispatcher.utter_message(
-                text=f"已为您登记，工单号：{order.number}。\n工作人员会在{_deadline_text(order.ack_due_at, tz, today)}"
-                     f"联系您，{_deadline_text(order.due_at, tz, today)}处理完。\n想知道进度，随时发工单号问我。"
-            )
+            promise = {"number": order.number, "ack_due": deadline_text(order.ack_due_at, tz, today),
+                       "due": deadline_text(order.due_at, tz, today)}
+            on_duty = order.urgent or category in ctx.community.on_duty_categories
+            if on_duty:
+                dispatcher.utter_message(response="utter_request_filed_on_duty", **promise)
+            elif not hours.is_open(now):
+                dispatcher.utter_message(response="utter_request_filed_after_hours",
+                                         opening=deadline_text(hours.next_open(now), tz, today), **promise)
+            else:
+                dispatcher.utter_message(response="utter_request_filed", **promise)
         return [ActiveLoop(None), *[SlotSet(s, None) for s in REQUEST_SLOTS]]
-
-
-# Words that say the number is a work order's (报修、投诉), not a booking's.
-_ORDER_WORDS = re.compile(r"工单|报修|报的修|投诉|反映")
-
-
-class ActionCheckStatus(Action):
-    """Tells the status of a work order or booking, by number or the resident's latest."""
-
-    def name(self) -> str:
-        return "action_check_status"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[Any]:
-        services = get_services()
-        number = next(tracker.get_latest_entity_values("ticket_id"), None) or ""
-        number = str(number).strip().upper()
-        async with session_scope() as session:
-            ctx = await load_context(session, tracker, services)
-            tz = ctx.community.timezone
-            today = services.local_now(ctx.community.code).date()
-            text = tracker.latest_message.get("text") or ""
-            said_booking = "预约" in text
-            said_order = bool(_ORDER_WORDS.search(text))
-            booking = None
-            if number.startswith("YY") or (said_booking and not said_order and not number.startswith("GD")):
-                booking = (await bookings.find_for_resident(session, ctx.resident_id, number) if number
-                           else await bookings.latest_for_resident(session, ctx.resident_id))
-                if booking is None:
-                    dispatcher.utter_message(text=f"没有查到您名下的预约{number}，请核对一下编号。")
-                    return []
-            elif number and not number.startswith("GD") and not said_order:
-                # Part of a number, or one without its letters: a booking of theirs, else a work order.
-                booking = await bookings.find_for_resident(session, ctx.resident_id, number)
-            if booking is not None:
-                svc = services.catalog.get(booking.service_id)
-                start = booking.slot.start_at
-                day = start.astimezone(ZoneInfo(tz)).date()
-                dispatcher.utter_message(
-                    text=f"预约{booking.number}：{svc.name if svc else booking.service_id}，"
-                         f"{format_day(day, today)} {format_clock(start, tz)}，"
-                         f"{booking.people}位，状态：{booking.status}。"
-                )
-                return []
-            order = (await workorders.find_for_resident(session, ctx.resident_id, number) if number
-                     else await workorders.latest_for_resident(session, ctx.resident_id))
-            if order is None:
-                text = (f"没有查到您名下编号为{number}的工单，请核对一下编号。" if number
-                        else "没有查到您提交过的报修或投诉。要反映问题的话，直接告诉我什么事、在哪里就行。")
-                dispatcher.utter_message(text=text)
-                return []
-            last = order.events[-1] if order.events else None
-            note = f"最新进展：{last.note}。" if last and last.note and last.actor != "resident" else ""
-            overdue = ("已超过承诺时限，我们已提醒工作人员加快处理。"
-                       if workorders.is_overdue(order, services.clock()) else "")
-            dispatcher.utter_message(
-                text=f"工单{order.number}（{order.description[:30]}）目前状态：{order.status}，"
-                     f"{_STATUS_HINT.get(order.status, '')}。{note}{overdue}"
-            )
-        return []
-

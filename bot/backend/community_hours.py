@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.bookings import SlotSchedule
 from bot.backend.models import Community, Slot, StaffUser
+from bot.backend.office_hours import OfficeHours
 from bot.backend.staff_actions import audit
 from bot.errors import InvalidInput
 from knowledge.community import check_opening_hours, parse_hours
@@ -44,6 +45,12 @@ async def effective_settings(session: AsyncSession, community_id: int,
     return settings.model_copy(update={"opening_hours": stored}) if stored else settings
 
 
+async def office_hours(session: AsyncSession, community_id: int, settings: CommunitySettings) -> OfficeHours:
+    """When the community's office is staffed: the stored hours (or the file's) on the file's opening days."""
+    effective = await effective_settings(session, community_id, settings)
+    return OfficeHours.parse(normalise(effective.opening_hours), effective.opening_days, effective.timezone)
+
+
 async def slot_schedule(session: AsyncSession, community_id: int, service: Service, settings: CommunitySettings,
                         day: dt.date) -> SlotSchedule:
     """The schedule to cut a day's slots from: the stored hours for a new day, nothing for a day already cut.
@@ -72,3 +79,4 @@ def set_opening_hours(session: AsyncSession, staff: StaffUser, community: Commun
     audit(session, staff, "opening_hours", "community", community.code, before=before,
           opening_hours=community.opening_hours)
     return community.opening_hours
+

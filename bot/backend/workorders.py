@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.backend.models import WorkOrder, WorkOrderEvent, utcnow
 from bot.backend.numbering import WORK_ORDER_PREFIX, by_number, next_number
 from bot.backend.numbering import find_for_resident as find_numbered
+from bot.backend.office_hours import OfficeHours, response_deadlines
 from bot.errors import InvalidInput
 
 STATUSES = ("待受理", "已受理", "处理中", "已办结", "已关闭")
@@ -22,6 +24,12 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "已关闭": ("处理中",),
 }
 DEFAULT_DEADLINES = {"ack": 4, "done": 72}
+CLOSED = ("已办结", "已关闭")
+# Only a request nobody has taken on yet is the resident's to withdraw; later, staff decide with them.
+WITHDRAWABLE = ("待受理",)
+WITHDRAWN_NOTE = "居民撤回"
+URGED_NOTE = "居民催办"
+OVERDUE_NOTE = "居民查询时已超过承诺时限，已提醒工作人员"
 
 
 async def file_work_order(
@@ -40,10 +48,19 @@ async def file_work_order(
     urgent: bool = False,
     attachments: list[dict[str, str]] | None = None,
     now: dt.datetime | None = None,
+    hours: OfficeHours | None = None,
+    on_duty_categories: Collection[str] = (),
 ) -> WorkOrder:
-    """Create a numbered work order with its response deadlines from the community's settings."""
+    """Create a numbered work order with its response deadlines from the community's settings.
+
+    With the office `hours`, deadlines run in opening time (see `response_deadlines`), except for urgent
+    orders and `on_duty_categories`, which someone answers around the clock.
+    """
     now = now or utcnow()
-    limits = deadlines.get("紧急" if urgent else category) or deadlines.get(category) or DEFAULT_DEADLINES
+    kind = "紧急" if urgent else category
+    limits = deadlines.get(kind) or deadlines.get(category) or DEFAULT_DEADLINES
+    when = response_deadlines(now, limits, hours, on_duty=urgent or kind in on_duty_categories
+                              or category in on_duty_categories)
     order = WorkOrder(
         number=await next_number(session, WORK_ORDER_PREFIX, local_day),
         community_id=community_id,
@@ -56,30 +73,34 @@ async def file_work_order(
         contact_phone=contact_phone,
         urgent=urgent,
         status="待受理",
-        ack_due_at=now + dt.timedelta(hours=limits.get("ack", 4)),
-        due_at=now + dt.timedelta(hours=limits.get("done", 72)),
+        ack_due_at=when.ack_due,
+        due_at=when.due,
         attachments=list(attachments or []),
         created_at=now,
     )
     session.add(order)
     await session.flush()
-    session.add(WorkOrderEvent(work_order_id=order.id, status="待受理", note="居民提交诉求", actor="resident"))
+    session.add(WorkOrderEvent(work_order_id=order.id, status="待受理", note="居民提交诉求", actor="resident",
+                               created_at=now))
     await session.flush()
+    await session.refresh(order, attribute_names=["events"])
     return order
 
 
 async def change_status(
-    session: AsyncSession, order: WorkOrder, status: str, *, note: str = "", actor: str = "system"
+    session: AsyncSession, order: WorkOrder, status: str, *, note: str = "", actor: str = "system",
+    now: dt.datetime | None = None,
 ) -> WorkOrderEvent:
     """Move a work order to a new status and record who did it and why."""
     if status not in STATUSES:
         raise InvalidInput(f"unknown status {status!r}")
     if status != order.status and status not in TRANSITIONS[order.status]:
         raise InvalidInput(f"cannot move from {order.status} to {status}")
+    now = now or utcnow()
     order.status = status
-    if status in ("已办结", "已关闭"):
-        order.closed_at = utcnow()
-    event = WorkOrderEvent(work_order_id=order.id, status=status, note=note, actor=actor)
+    if status in CLOSED:
+        order.closed_at = now
+    event = WorkOrderEvent(work_order_id=order.id, status=status, note=note, actor=actor, created_at=now)
     session.add(event)
     await session.flush()
     await session.refresh(order, attribute_names=["events"])
@@ -102,8 +123,44 @@ async def latest_for_resident(session: AsyncSession, resident_id: int) -> WorkOr
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def for_resident(session: AsyncSession, resident_id: int, *, open_only: bool = False,
+                       limit: int = 20) -> list[WorkOrder]:
+    """The resident's work orders, newest first (only those still open with `open_only`)."""
+    stmt = select(WorkOrder).where(WorkOrder.resident_id == resident_id)
+    if open_only:
+        stmt = stmt.where(WorkOrder.status.not_in(CLOSED))
+    stmt = stmt.order_by(WorkOrder.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def withdraw(session: AsyncSession, order: WorkOrder, *, now: dt.datetime | None = None) -> WorkOrderEvent:
+    """The resident takes back a request nobody has taken on yet: closed, noted as withdrawn."""
+    if order.status not in WITHDRAWABLE:
+        raise InvalidInput(f"a work order in status {order.status} cannot be withdrawn by its resident")
+    return await change_status(session, order, "已关闭", note=WITHDRAWN_NOTE, actor="resident", now=now)
+
+
+async def note_event(session: AsyncSession, order: WorkOrder, note: str, *, actor: str = "resident",
+                     now: dt.datetime | None = None) -> WorkOrderEvent:
+    """Record something that happened to an order without changing its status (an urge, a reminder)."""
+    event = WorkOrderEvent(work_order_id=order.id, status=order.status, note=note, actor=actor,
+                           created_at=now or utcnow())
+    session.add(event)
+    await session.flush()
+    await session.refresh(order, attribute_names=["events"])
+    return event
+
+
+def last_noted(order: WorkOrder, note: str) -> dt.datetime | None:
+    """When the note was last recorded on the order, or None."""
+    times = [_aware(e.created_at) for e in order.events if e.note == note]
+    return max(times) if times else None
+
+
 def is_overdue(order: WorkOrder, now: dt.datetime | None = None) -> bool:
     """Open past its completion deadline."""
-    now = now or utcnow()
-    due = order.due_at if order.due_at.tzinfo else order.due_at.replace(tzinfo=dt.UTC)
-    return order.status not in ("已办结", "已关闭") and due < now
+    return order.status not in CLOSED and _aware(order.due_at) < (now or utcnow())
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -112,6 +112,17 @@ def _remove_fillers(mt: MappedText) -> MappedText:
     return out if out.text.strip() else mt
 
 
+def strip_fillers(text: str, *, keep_alone: bool = True) -> str:
+    """The text without spoken fillers and stutters, otherwise as said (no width folding or number
+    conversion): for storing a resident's words, such as a place, the way staff will read them. A text
+    of fillers only (嗯) is kept as it is, unless `keep_alone` is false: then nothing is left."""
+    mt = MappedText.of(text)
+    bare = mt.sub(_FILLER_CHARS, "").sub(_FILLER_WORDS, "")
+    if not bare.text.strip():
+        return text if keep_alone else ""
+    return bare.sub(_STUTTER, lambda m: m.group(1)).text
+
+
 def _collapse_repeats(mt: MappedText) -> MappedText:
     """Collapse the repetitions of speech: 对对对 → 对对, 预约预约 → 预约, 我我 → 我."""
     mt = mt.sub(_CHAR_RUN, lambda m: m.group(1) * 2)
