@@ -226,7 +226,11 @@ class DialogueEngine:
             session.add(Message(conversation_id=conv.id, direction="in", sender="resident", text=said,
                                 parse=dict(parse), intent=parse["intent"]["name"],
                                 confidence=float(parse["intent"]["confidence"])))
-            turn = Turn(session=session, conversation=conv, state=state, parse=parse, text=text,
+            lead, rest = split_greeting(text)
+            greeted = bool(lead and rest and parse["intent"]["name"] != "greet")
+            # 喂喂 听得到吗 那个老年卡怎么办: the actions work on the request; the greeting is kept aside.
+            turn = Turn(session=session, conversation=conv, state=state, parse=parse,
+                        text=rest if greeted else text, greeting=lead if greeted else "",
                         channel=msg.channel, now=now, domain=self.domain, actions=self.actions)
             turn.state["metadata"] = _safe_metadata(msg.metadata)
             if conv.status == "handoff":

@@ -159,9 +159,12 @@ async def _decide(turn: Turn, threshold: float) -> None:
         await turn.run("action_emergency")
         return
     if turn.intent == "request_human" and turn.confidence >= threshold:
+        if turn.state.get("active_form"):
+            repair.suspend(turn, turn.state["active_form"])  # staff may finish it; else it is offered back
+            cancel_form(turn)
         await turn.run("action_request_human")
         return
-    if asks_if_heard(turn.text) and turn.intent != "greet":
+    if asks_if_heard(turn.greeting):
         turn.utter("utter_hello_then_answer")
     if asks_for_others_data(turn.text):
         # Whatever the intent reads as (a status check, a complaint), another resident's data is not given.
@@ -176,6 +179,8 @@ async def _decide(turn: Turn, threshold: float) -> None:
         # A benefit or a proof that does not apply (a dead parent's allowance, 收入少写点): the catalog
         # answer declines it with the right path, before the words can be taken for a rating.
         await turn.run("action_answer_catalog")
+        return
+    if turn.state.get("resume_offered") and await _answer_resume(turn):
         return
     if await _rating_turn(turn):
         return
@@ -206,8 +211,6 @@ async def _expected_answer(turn: Turn, threshold: float) -> bool:
     expecting = turn.slots.get("expecting")
     if not isinstance(expecting, dict):
         return False
-    if expecting.get("kind") == "resume":
-        return await _answer_resume(turn)
     spec = EXPECTATIONS.get(str(expecting.get("kind")))
     taken = spec is not None and spec.takes is not None and spec.takes(turn.text, turn.parse.get("entities", []))
     if spec is None or (turn.confidence >= threshold and turn.intent not in spec.answers and not taken):
@@ -231,20 +234,27 @@ async def _rating_turn(turn: Turn) -> bool:
 
 
 def _offer_resume(turn: Turn) -> None:
-    """Once nothing else is going on, ask whether to go on with the task set aside (once)."""
+    """Once nothing else is going on, ask whether to go on with the task set aside (once).
+
+    Not while this turn's own last reply asks something (a grade, a choice) or the place of an emergency
+    is awaited: the offer waits for a quiet turn.
+    """
     suspended = turn.state.get("suspended")
     if not suspended or turn.state.get("active_form") or turn.state.get("resume_offered"):
         return
-    if turn.conversation.status == "handoff" or turn.slots.get("expecting"):
+    expecting = turn.slots.get("expecting")
+    if turn.conversation.status == "handoff" or (isinstance(expecting, dict)
+                                                and expecting.get("kind") == LOCATION_EXPECTED):
+        return
+    last = turn.replies[-1] if turn.replies else None
+    if last is not None and (last.buttons or re.search(r"[？?]\s*$", last.text)):
         return
     turn.state["resume_offered"] = True
-    turn.slots["expecting"] = {"kind": "resume"}
     turn.utter("utter_resume_offer", task=repair.task(turn, suspended["form"]))
 
 
 async def _answer_resume(turn: Turn) -> bool:
     """接着办 brings the task back where it was; 不用了 drops it; anything else drops it quietly."""
-    turn.slots.pop("expecting", None)
     suspended = turn.state.pop("suspended", None) or {}
     turn.state.pop("resume_offered", None)
     form = suspended.get("form")
@@ -322,6 +332,11 @@ async def form_turn(turn: Turn, threshold: float) -> None:
     confident = turn.confidence >= threshold
     requested = turn.state.get("requested_slot")
     cands = candidates_from(turn.parse.get("entities", []), turn.text, spec.required_slots, requested)
+    own_intent = next((i for i, f in FORM_INTENTS.items() if f == form), None)
+    if confident and turn.intent in _TASKS and turn.intent != own_intent and requested in cands \
+            and requested not in candidates_from(turn.parse.get("entities", []), "", spec.required_slots, None):
+        # 查一下我的预约 at the name question is another errand, not a name: the words are not the answer.
+        cands.pop(requested)
     if requested == "service":
         _service_in_context(turn, spec.required_slots, cands)
     if turn.state.pop("exit_check", None):
@@ -337,7 +352,9 @@ async def form_turn(turn: Turn, threshold: float) -> None:
             repair.clear_for_change(turn, slot)
             await _ask(turn, form)
             return
-    own_intent = next((i for i, f in FORM_INTENTS.items() if f == form), None)
+        if turn.intent == "deny" or EXIT_WORDS.match(turn.text):
+            _leave(turn, form)  # 不办了 among the details to change: asked once already
+            return
     says_exit = EXIT_WORDS.match(turn.text) is not None and turn.intent != own_intent
     if turn.state.get("confirming"):
         if turn.intent == "affirm" and confident and not cands:
@@ -368,7 +385,10 @@ async def form_turn(turn: Turn, threshold: float) -> None:
     news = {k: v for k, v in cands.items() if k != "service" and turn.slots.get(k) != v}
     answers_service = requested == "service" and "service" in cands
     if confident and turn.intent in QUESTION_INTENTS and not news and not answers_service:
-        # A question in the middle of a form ("助浴收费吗？"): answer it, then pick up where we were.
+        # A question in the middle of a form ("助浴收费吗？"): answer it, then pick up where we were. A
+        # question that names no service (要带身份证吗) is about the one being booked.
+        if turn.slots.get("service") and "service" not in cands:
+            turn.slots["last_service"] = turn.slots["service"]
         await turn.run("action_answer_catalog")
         turn.utter("utter_continue_form")
         await _ask(turn, form, again=False)
@@ -410,12 +430,13 @@ def _leave(turn: Turn, form: str) -> None:
 
 # Intents that are a task of their own: said clearly in the middle of a form, the form is set aside.
 _ONE_SHOT = {"check_status", "rate_service", "volunteer_signup"}
+_TASKS = _ONE_SHOT | set(FORM_INTENTS)
 
 
 async def _switches_task(turn: Turn, form: str) -> bool:
     """Another task said clearly mid-form: set this one aside (offered back later) and do the new one."""
     new_form = FORM_INTENTS.get(turn.intent)
-    if new_form and new_form != form and not _has_entities(turn, exclude={"service", "date", "time"}):
+    if new_form and new_form != form:
         repair.suspend(turn, form)
         cancel_form(turn)
         await activate_form(turn, new_form)
@@ -448,11 +469,15 @@ async def _fill_and_ask(turn: Turn, form: str, cands: dict[str, object], startin
     if cands or starting:
         turn.state.pop("confirming", None)
         turn.slots.pop("confirmed", None)
+        previous = {s: turn.slots.get(s) for s in cands}
         cands = repair.apply_corrections(turn, cands)
         ordered = {s: cands[s] for s in (*spec.required_slots, *cands) if s in cands}
         before = len(turn.replies)
         await turn.run(spec.validate_action, slot_candidates=ordered)
         explained = len(turn.replies) > before
+        if not explained and (changed := repair.corrected(turn, previous)):
+            # 改成下午三点 at the name question: say what changed, so the resident knows it was heard.
+            turn.utter("utter_changed", what=repair.label(turn, changed), value=turn.slots.get(changed))
     if turn.state.get("active_form") != form:
         return
     missing = await _missing(turn, form)

@@ -26,6 +26,8 @@ DEPENDENTS: dict[str, tuple[str, ...]] = {
 # Stale values said by the resident are checked again for the new choice rather than asked again:
 # 改成后天 keeps the 9 点 asked for, if the new day has it.
 CARRIED = ("date", "time")
+# Corrections said back in words; a new day is said back by the booking's own validation.
+ACKNOWLEDGED = ("time", "people", "name", "address", "location")
 # A question asked this many times in a row is not asked again: a human is offered instead.
 MAX_ASKS = 2
 # Words that keep a task going when asked whether to drop it.
@@ -114,3 +116,12 @@ def suspend(turn: Turn, form: str) -> None:
     if values:
         turn.state["suspended"] = {"form": form, "slots": values}
         turn.state.pop("resume_offered", None)
+
+
+def corrected(turn: Turn, previous: dict[str, Any]) -> str | None:
+    """The first acknowledged slot whose earlier answer the message replaced, if any."""
+    for slot in ACKNOWLEDGED:
+        old, new = previous.get(slot), turn.slots.get(slot)
+        if old not in (None, "") and new not in (None, "") and new != old:
+            return slot
+    return None

@@ -40,6 +40,10 @@ _QUESTION = re.compile(
     r"[？?]|吗$|吗[，。,.！!]|呢$|(什么|怎么|哪里|哪儿|在哪|多少|几点|几号|为啥|为什么|能不能|可不可以|要不要)"
 )
 
+# A question about the service at a place question: 要钱不, 收费吗, 几点来 (not 在哪儿呢 就在东门).
+_ASKS = re.compile(r"[？?]$|吗$|呢$|不$|要钱|收费|多少钱|几点|要带|能不能|可不可以")
+_NUMERAL = re.compile(r"[\d一二两俩仨三四五六七八九十几]")
+
 
 def candidates_from(
     entities: Sequence[Mapping[str, Any]], text: str, wanted: tuple[str, ...], requested: str | None
@@ -53,7 +57,11 @@ def candidates_from(
     stripped = text.strip().strip("。.！!，,")
     if stripped in PLACEHOLDER_TEXTS:
         stripped = ""
-    if requested in ("location", "address", "description") and 0 < len(stripped) <= 60 and not stripped.startswith("/"):
+    asks = bool(_ASKS.search(stripped))
+    if requested in ("location", "address") and asks:
+        pass  # 上门理发要钱不 at the address question is a question to answer, not the address
+    elif requested in ("location", "address", "description") and 0 < len(stripped) <= 60 \
+            and not stripped.startswith("/"):
         # The whole answer is the place or the problem: "5号楼2单元楼道" is more useful than the
         # entity "5号楼2单元" inside it.
         out[requested] = stripped
@@ -62,13 +70,16 @@ def candidates_from(
             for other in ("date", "time", "people"):
                 out.pop(other, None)
     if requested and requested not in out:
-        if requested == "name" and _QUESTION.search(stripped):
+        if (requested == "name" and _QUESTION.search(stripped)) or (requested in ("location", "address") and asks):
             pass  # a question asked at the name prompt is answered, not taken as the name
         elif requested in FREE_TEXT_SLOTS and stripped and not stripped.startswith("/"):
             out[requested] = _NAME_PREFIX.sub("", stripped) if requested == "name" else stripped
-        elif requested == "people" and stripped and not stripped.startswith("/"):
-            # What these patterns miss (就俺爹一个, 我们一家三口都去) the form's validation reads in full.
-            out["people"] = people if (people := people_from(stripped)) is not None else stripped
+        elif requested == "people" and (people := people_from(stripped)) is not None:
+            out["people"] = people
+        elif requested == "people" and _NUMERAL.search(stripped) and not _QUESTION.search(stripped):
+            # What these patterns miss (就俺爹一个, 我们一家三口都去) the form's validation reads in full;
+            # a question (吃一顿多少钱) or another errand (村口的路灯不亮了) is not a count.
+            out["people"] = stripped
         elif requested == "ticket_id" and (m := _TICKET.search(text)):
             out["ticket_id"] = m.group(1).upper()
         elif requested == "phone":

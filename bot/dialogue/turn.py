@@ -35,6 +35,8 @@ class Turn:
     actions: dict[str, Action]
     replies: list[Reply] = field(default_factory=list)
     escalated: bool = False
+    # The greeting a message opened with (喂喂 听得到吗) when `text` is the request that followed it.
+    greeting: str = ""
 
     @property
     def slots(self) -> dict[str, Any]:

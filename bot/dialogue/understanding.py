@@ -39,7 +39,12 @@ def split_greeting(text: str) -> tuple[str, str]:
     return text[: m.end()].strip(), text[m.end():].strip()
 
 
-def asks_if_heard(text: str) -> bool:
+def asks_if_heard(greeting: str) -> bool:
     """喂喂 听得到吗 …: a caller checking the line, who should hear that we do before the answer."""
-    lead, rest = split_greeting(text)
-    return bool(rest) and bool(_HEARING.search(lead))
+    return bool(_HEARING.search(greeting))
+
+
+def is_bookable(service_id: Any) -> bool:
+    """Whether a slot value names a service that can be booked."""
+    service = get_services().catalog.get(str(service_id)) if service_id else None
+    return service is not None and service.kind == "bookable"
