@@ -24,7 +24,7 @@ def test_documents_question_is_answered_with_the_documents(live_any: httpx.Clien
 
 def test_booking_bathing_assistance_from_one_sentence(live_any: httpx.Client) -> None:
     r = Resident(live_any)
-    r.say("我想预约明天上午的助浴服务")
+    r.say("我想预约下周三上午的助浴服务")
     slots = [b for b in r.buttons if re.match(r"\d\d:\d\d", b["title"])]
     assert slots, r.text
     assert all(int(b["title"][:2]) < 12 for b in slots), "上午 shows morning slots"
@@ -32,6 +32,8 @@ def test_booking_bathing_assistance_from_one_sentence(live_any: httpx.Client) ->
     r.press_first()
     assert "几位" in r.text
     r.say("1个人")
+    assert "地址" in r.text, "a home visit asks where to go"
+    r.say("5号楼2单元301")
     assert "称呼" in r.text
     r.say("王秀兰")
     assert "电话" in r.text
@@ -43,6 +45,7 @@ def test_booking_bathing_assistance_from_one_sentence(live_any: httpx.Client) ->
     assert number, r.text
     rows = db_rows(live_any.database_url, "SELECT number, service_id, people, phone FROM bookings")  # type: ignore[attr-defined]
     assert [(n, s, p) for n, s, p, _ in rows] == [(number.group(0), "bathing-assistance", 1)]
+    assert db_rows(live_any.database_url, "SELECT address FROM bookings") == [("5号楼2单元301",)]  # type: ignore[attr-defined]
 
 
 def test_request_filed_then_status_checked_by_number(live_any: httpx.Client) -> None:
@@ -69,7 +72,7 @@ def test_status_found_from_the_part_of_a_number_a_resident_reads_out(live_any: h
     r.press("确认")
     order = ORDER_NO.search(r.text)
     assert order, r.text
-    booking = r.book("我想预约明天上门助浴")
+    booking = r.book("我想预约下周三上门助浴")
     # The tail of each number, as a resident reads it off a text message; the booking without its letters.
     r.say(f"工单号{order.group(0)[-7:]}到哪了")
     assert order.group(0) in r.text and "待受理" in r.text
@@ -92,7 +95,7 @@ def test_rating_is_thanked_and_stored(live_any: httpx.Client) -> None:
 def test_poor_rating_opens_a_follow_up_for_staff(live_any: httpx.Client) -> None:
     r = Resident(live_any)
     r.say('/rate_service{"rating": 1}')
-    assert "回访" in r.text
+    assert "回电话" in r.text and "整改" in r.text
     rows = db_rows(live_any.database_url, "SELECT follow_up_status FROM ratings")  # type: ignore[attr-defined]
     assert rows == [("待回访",)]
     esc = db_rows(live_any.database_url, "SELECT reason, urgent FROM escalations")  # type: ignore[attr-defined]
