@@ -143,7 +143,9 @@ class ActionAnswerCatalog(Action):
         service, candidates, nothing = resolve_service(services, tracker)
         if service is None:
             _send(dispatcher, suggest_services(candidates, community, not_found=nothing, elderly=elderly))
-            return events
+            # Not understood as a service either: a second miss in a row offers a human (see action_clarify).
+            fallbacks = int(tracker.get_slot("fallback_count") or 0) + 1
+            return [*events, SlotSet("fallback_count", fallbacks)]
         events.append(SlotSet("last_service", service.id))
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")
         faq = match_faq(service, text) if not text.startswith("/") else None

@@ -12,8 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from actions.common import format_day
 from actions.emergency import LOCATION_EXPECTED, answers_where
 from actions.rating import claims as claims_rating
+from actions.runtime import get_services
+from actions.slots import parse_day
 from bot.backend.bookings import latest_active
 from bot.dialogue import repair
 from bot.dialogue.slots import candidates_from
@@ -477,7 +480,7 @@ async def _fill_and_ask(turn: Turn, form: str, cands: dict[str, object], startin
         explained = len(turn.replies) > before
         if not explained and (changed := repair.corrected(turn, previous)):
             # 改成下午三点 at the name question: say what changed, so the resident knows it was heard.
-            turn.utter("utter_changed", what=repair.label(turn, changed), value=turn.slots.get(changed))
+            turn.utter("utter_changed", what=repair.label(turn, changed), value=_spoken_value(turn, changed))
     if turn.state.get("active_form") != form:
         return
     missing = await _missing(turn, form)
@@ -487,6 +490,15 @@ async def _fill_and_ask(turn: Turn, form: str, cands: dict[str, object], startin
         repair.note_question(turn, missing)
         return
     await _ask(turn, form)
+
+
+def _spoken_value(turn: Turn, slot: str) -> str:
+    """A slot's value as said back: a day as 后天12月13日（周日）, with its time when there is one."""
+    value = turn.slots.get(slot)
+    if slot == "date" and (day := parse_day(value)) is not None:
+        text = format_day(day, get_services().local_now(turn.slots.get("community")).date())
+        return f"{text} {turn.slots['time']}" if turn.slots.get("time") else text
+    return str(value)
 
 
 async def _missing(turn: Turn, form: str) -> str | None:

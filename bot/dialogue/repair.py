@@ -26,8 +26,8 @@ DEPENDENTS: dict[str, tuple[str, ...]] = {
 # Stale values said by the resident are checked again for the new choice rather than asked again:
 # 改成后天 keeps the 9 点 asked for, if the new day has it.
 CARRIED = ("date", "time")
-# Corrections said back in words; a new day is said back by the booking's own validation.
-ACKNOWLEDGED = ("time", "people", "name", "address", "location")
+# Corrections said back in words (unless the form's validation already said what changed).
+ACKNOWLEDGED = ("date", "time", "people", "name", "address", "location")
 # A question asked this many times in a row is not asked again: a human is offered instead.
 MAX_ASKS = 2
 # Words that keep a task going when asked whether to drop it.
