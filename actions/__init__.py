@@ -4,26 +4,42 @@ Our engine runs them in-process; `python -m rasa_sdk --actions actions` serves t
 Rasa server. Importing this package is cheap: services are built on first use.
 """
 
-from actions.booking import ActionAskDate, ActionAskService, ActionAskTime, ActionSubmitBooking, ValidateBookingForm
-from actions.catalog_answer import ActionAnswerCatalog, ActionAnswerEligibility
+from actions.booking import (
+    ActionAskAddress,
+    ActionAskBookingName,
+    ActionAskDate,
+    ActionAskPeople,
+    ActionAskService,
+    ActionAskTime,
+    ActionSubmitBooking,
+    ValidateBookingForm,
+)
+from actions.catalog_answer import ActionAnswerCatalog, ActionAnswerEligibility, ActionDeclinePrivateData
 from actions.changes import (
+    ActionAskRescheduleDate,
+    ActionAskRescheduleSlot,
+    ActionAskRescheduleTime,
     ActionAskTicketId,
     ActionSubmitCancel,
     ActionSubmitReschedule,
     ValidateCancelForm,
     ValidateRescheduleForm,
 )
-from actions.handoff import ActionClarify, ActionEmergency, ActionRequestHuman
+from actions.emergency import ActionEmergency, ActionEmergencyLocation
+from actions.handoff import ActionClarify, ActionRequestHuman
 from actions.rating import ActionRate
-from actions.requests import ActionCheckStatus, ActionSubmitRequest, ValidateRequestForm
+from actions.requests import ActionAskRequestLocation, ActionSubmitRequest, ValidateRequestForm
+from actions.status import ActionCheckStatus
 from actions.volunteer import ActionAskActivity, ActionSubmitVolunteer, ValidateVolunteerForm
 
 ALL_ACTIONS = (
     ActionAnswerCatalog, ActionAnswerEligibility, ActionAskService, ActionAskDate, ActionAskTime,
+    ActionAskPeople, ActionAskAddress, ActionAskBookingName,
     ActionAskTicketId, ActionAskActivity, ValidateBookingForm, ActionSubmitBooking, ValidateRescheduleForm,
     ActionSubmitReschedule, ValidateCancelForm, ActionSubmitCancel, ValidateRequestForm, ActionSubmitRequest,
-    ActionCheckStatus, ActionRate, ActionRequestHuman, ActionEmergency, ActionClarify, ValidateVolunteerForm,
-    ActionSubmitVolunteer,
+    ActionCheckStatus, ActionRate, ActionRequestHuman, ActionEmergency, ActionEmergencyLocation, ActionClarify,
+    ValidateVolunteerForm, ActionSubmitVolunteer, ActionDeclinePrivateData,
+    ActionAskRequestLocation, ActionAskRescheduleDate, ActionAskRescheduleTime, ActionAskRescheduleSlot,
 )
 
 

@@ -6,6 +6,7 @@ both front ends behave the same and neither can forget one of the two.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,12 +95,12 @@ async def visible_work_order(session: AsyncSession, staff: StaffUser, number: st
 
 
 async def change_work_order_status(session: AsyncSession, order: WorkOrder, staff: StaffUser, status: str,
-                                   note: str = "") -> None:
+                                   note: str = "", now: dt.datetime | None = None) -> None:
     """Move a work order on; the resident is told, and asked for a rating once it is done.
 
     Raises InvalidInput for an unknown status or a move the workflow does not allow.
     """
-    await workorders.change_status(session, order, status, note=note, actor=staff.username)
+    await workorders.change_status(session, order, status, note=note, actor=staff.username, now=now)
     audit(session, staff, "status", "work_order", order.number, status=status, note=note)
     if order.conversation_id is None:
         return

@@ -273,7 +273,8 @@ class _Player:
                         .order_by(WorkOrder.id.desc()).limit(1))
                 order = (await session.execute(stmt)).scalar_one()
                 status = {"accept": "已受理", "close": "已办结", "reject": "已关闭"}[step.work_order]
-                await staff_actions.change_work_order_status(session, order, staff, status, note="")
+                await staff_actions.change_work_order_status(session, order, staff, status, note="",
+                                                             now=self.clock())
             if step.reply or step.release:
                 stmt2 = (select(Escalation).where(Escalation.conversation_id == conv_id)
                          .order_by(Escalation.id.desc()).limit(1))
@@ -297,7 +298,7 @@ class _Player:
                                               .order_by(Booking.id))).unique().scalars()
                 actual = [{"service": b.service_id, "date": b.slot.start_at.astimezone(tz).date().isoformat(),
                            "time": b.slot.start_at.astimezone(tz).strftime("%H:%M"), "people": b.people,
-                           "status": b.status, "name": b.name, "phone": b.phone} for b in rows]
+                           "status": b.status, "name": b.name, "phone": b.phone, "address": b.address} for b in rows]
                 self._compare("bookings", records.bookings, actual)
             if records.work_orders is not None:
                 orders = (await session.execute(select(WorkOrder).where(WorkOrder.resident_id == rid)
@@ -316,7 +317,8 @@ class _Player:
             if records.escalations is not None:
                 escs = (await session.execute(select(Escalation).where(Escalation.conversation_id == conv.id)
                                               .order_by(Escalation.id))).unique().scalars()
-                actual = [{"reason": e.reason, "urgent": e.urgent, "status": e.status} for e in escs]
+                actual = [{"reason": e.reason, "urgent": e.urgent, "status": e.status, "kind": e.kind,
+                           "location": e.location} for e in escs]
                 self._compare("escalations", records.escalations, actual)
             if records.volunteers is not None:
                 vols = (await session.execute(select(VolunteerSignup).where(VolunteerSignup.resident_id == rid)

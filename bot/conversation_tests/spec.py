@@ -86,6 +86,12 @@ class Step(_Strict):
     advance: str | None = None        # "2h", "1d", "30m"
     expect: Expect = Field(default_factory=Expect)
 
+    @field_validator("user", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        """`user: 1` in YAML is the number one; the resident typed the text "1"."""
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
     @model_validator(mode="after")
     def _one_kind(self) -> Step:
         kinds = [k for k in ("user", "press", "choose", "staff", "advance") if getattr(self, k) is not None]
