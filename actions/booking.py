@@ -29,6 +29,7 @@ from actions.common import (
     format_day,
     load_context,
     mask_phone,
+    phrase,
     service_of,
 )
 from actions.runtime import get_services, session_scope
@@ -81,12 +82,6 @@ _ADDRESS_TAIL = re.compile(r"[，,。.！!]*(呢|吧|啊|哈|呀)?[。.！!]*$")
 _ALONE = re.compile(r"^(就|只有|只)?(我|俺|咱)?(自己|本人|一个人?|一位|1个|1位)(人|去|来)?(吧|呗|啊)?$")
 _COUPLE = re.compile(r"老两口|两口子|我们俩|我俩|俺俩|咱俩|我和老伴|我跟老伴|俺和老伴|带上老伴")
 _NUMBER = re.compile(r"[0-9零〇一二两俩三仨四五六七八九十百]+")
-
-
-def _phrase(domain: DomainDict, response: str, **values: Any) -> str:
-    """The text of a response with its placeholders filled (button titles and speech built here)."""
-    variants = (domain.get("responses") or {}).get(response) or [{}]
-    return re.sub(r"\{([a-z_]+)\}", lambda m: str(values.get(m.group(1), m.group(0))), variants[0].get("text", ""))
 
 
 def _response_buttons(domain: DomainDict, name: str) -> list[dict[str, str]]:
@@ -144,10 +139,10 @@ def _label(domain: DomainDict, service: Service) -> Any:
     def label(slot: Slot, hhmm: str) -> str:
         left = slot_left(slot)
         if not by_room:
-            return _phrase(domain, "utter_booking_slot_places", clock=hhmm, left=left)
+            return phrase(domain, "utter_booking_slot_places", clock=hhmm, left=left)
         if slot.capacity == 1:
-            return _phrase(domain, "utter_booking_slot_room", clock=hhmm)
-        return _phrase(domain, "utter_booking_slot_rooms", clock=hhmm, left=left)
+            return phrase(domain, "utter_booking_slot_room", clock=hhmm)
+        return phrase(domain, "utter_booking_slot_rooms", clock=hhmm, left=left)
 
     return label
 
@@ -621,7 +616,7 @@ class ActionSubmitBooking(Action):
         if not tracker.get_slot("confirmed"):
             phone = mask_phone(tracker.get_slot("phone"))
             # Heard rather than read: every detail in one breath, the ways to answer, and the question last.
-            spoken = _phrase(domain, "utter_booking_summary_spoken_home" if home else "utter_booking_summary_spoken",
+            spoken = phrase(domain, "utter_booking_summary_spoken_home" if home else "utter_booking_summary_spoken",
                              phone=phone, **values)
             dispatcher.utter_message(response="utter_booking_summary_home" if home else "utter_booking_summary",
                                      phone=phone, json_message={"speech": spoken}, **values)

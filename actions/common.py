@@ -111,7 +111,7 @@ class ContactSlots:
         """A short name or form of address."""
         name = str(value or "").strip()
         if not name or len(name) > 20 or name.isdigit():
-            dispatcher.utter_message(text="请告诉我怎么称呼您，比如“王阿姨”或“张建国”。")
+            dispatcher.utter_message(response="utter_name_invalid")
             return {"name": None}
         return {"name": name}
 
@@ -120,11 +120,13 @@ class ContactSlots:
         """A mainland mobile or landline number."""
         phone = normalise_phone(value)
         if phone is None:
-            dispatcher.utter_message(text="这个号码好像不对，请说11位手机号或带区号的座机号。")
+            dispatcher.utter_message(response="utter_phone_invalid")
             return {"phone": None}
         return {"phone": phone}
 
 
-def custom_speech(text: str) -> dict[str, str]:
-    """A dispatcher json_message carrying speakable text for voice channels."""
-    return {"speech": text}
+def phrase(domain: DomainDict, response: str, **values: Any) -> str:
+    """The text of a domain response with its placeholders filled, for button titles and speech that an
+    action builds (the wording stays in the response files)."""
+    variants = (domain.get("responses") or {}).get(response) or [{}]
+    return re.sub(r"\{([a-z_]+)\}", lambda m: str(values.get(m.group(1), m.group(0))), variants[0].get("text", ""))

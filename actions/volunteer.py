@@ -51,10 +51,8 @@ class ActionSubmitVolunteer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[Any]:
         activity, name, phone = (tracker.get_slot(s) for s in ("activity", "name", "phone"))
         if not tracker.get_slot("confirmed"):
-            dispatcher.utter_message(
-                text=f"请核对：报名{activity}志愿服务，{name}，电话{mask_phone(phone)}。确认吗？",
-                buttons=CONFIRM_BUTTONS,
-            )
+            dispatcher.utter_message(response="utter_volunteer_summary", activity=activity, name=name,
+                                     masked_phone=mask_phone(phone), buttons=CONFIRM_BUTTONS)
             return []
         services = get_services()
         async with session_scope() as session:
@@ -62,5 +60,5 @@ class ActionSubmitVolunteer(Action):
             session.add(VolunteerSignup(community_id=ctx.community_id, resident_id=ctx.resident_id,
                                         activity=str(activity), name=str(name), phone=str(phone)))
             await session.flush()
-        dispatcher.utter_message(text=f"报名成功，谢谢您！社区会在活动前联系您（{mask_phone(phone)}）。")
+        dispatcher.utter_message(response="utter_volunteer_done", masked_phone=mask_phone(phone))
         return [ActiveLoop(None), *[SlotSet(s, None) for s in ("activity", "name", "phone", "confirmed")]]
