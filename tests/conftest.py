@@ -3,11 +3,15 @@
 Each test gets its own SQLite file (or, for the PostgreSQL variant, a database emptied after the test).
 The NLU model and retrieval index are built once per session from the repository's own data, into
 MODEL_DIR if `make setup` already built them there, else into a temporary directory.
+
+Every runtime a test builds runs on `clock`, a fixed clock (Wednesday 2026-12-09 10:00 in Shanghai unless
+LINLI_TEST_NOW says otherwise), so results never depend on the weekday, the hour or holidays.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import shutil
 import threading
@@ -15,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -24,6 +29,57 @@ from bot.backend.migrate import upgrade
 from bot.config import PROJECT_ROOT, Settings
 
 POSTGRES_URL = os.environ.get("LINLI_TEST_POSTGRES_URL", "")
+TZ = ZoneInfo("Asia/Shanghai")
+# A Wednesday morning: 明天 and 后天 are weekdays, no public holiday is near.
+DEFAULT_NOW = "2026-12-09T10:00:00+08:00"
+
+
+def _suite_now() -> dt.datetime:
+    """The suite's "now" in UTC: LINLI_TEST_NOW (e.g. 2026-12-12 or 2026-10-01T09:30, Shanghai time unless an
+    offset is given) runs the whole suite on another day, to prove no test depends on the day."""
+    raw = os.environ.get("LINLI_TEST_NOW", "").strip() or DEFAULT_NOW
+    if len(raw) == 10:  # a bare date: that day at the default local time
+        raw += "T10:00"
+    moment = dt.datetime.fromisoformat(raw)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=TZ)
+    return moment.astimezone(dt.UTC)
+
+
+TEST_NOW = _suite_now()
+
+
+class FixedClock:
+    """The clock every runtime in the tests runs on: it stands still until a test moves it."""
+
+    def __init__(self, now: dt.datetime = TEST_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, span: dt.timedelta) -> None:
+        """Move time on (or back, with a negative span)."""
+        self.now += span
+
+    @property
+    def today(self) -> dt.date:
+        """The local date in the default community (Asia/Shanghai)."""
+        return self.now.astimezone(TZ).date()
+
+
+def next_week(today: dt.date, weekday: int) -> dt.date:
+    """The day a resident means by 下周X (Monday = 0): that weekday of the next calendar week.
+
+    下周三 is always a working day in the future (3 to 9 days ahead), open for every weekday service
+    whatever today is, which 明天 and 后天 are not (a Friday's 后天 is a Sunday)."""
+    return today + dt.timedelta(days=7 - today.weekday() + weekday)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A fresh fixed clock at the suite's "now" for one test."""
+    return FixedClock()
 
 
 def _base_settings(**kw: Any) -> Settings:
@@ -151,8 +207,8 @@ class LiveServer:
         self.thread.join(timeout=10)
 
 
-def make_live(settings: Settings, nlu: Any, retriever: Any, clock: Any = None) -> tuple[LiveServer, Any]:
-    """Build a runtime and serve it; returns the server and the runtime."""
+def make_live(settings: Settings, nlu: Any, retriever: Any, *, clock: FixedClock) -> tuple[LiveServer, Any]:
+    """Build a runtime on the test's clock and serve it; returns the server and the runtime."""
     from bot.api.app import create_app
     from bot.bootstrap import build_runtime
 
@@ -163,19 +219,20 @@ def make_live(settings: Settings, nlu: Any, retriever: Any, clock: Any = None) -
 
 
 @pytest.fixture
-def live(settings: Settings, nlu: Any, retriever: Any) -> Iterator[httpx.Client]:
+def live(settings: Settings, nlu: Any, retriever: Any, clock: FixedClock) -> Iterator[httpx.Client]:
     """An HTTP client talking to a live server on a fresh SQLite database."""
-    server, _ = make_live(settings, nlu, retriever)
+    server, _ = make_live(settings, nlu, retriever, clock=clock)
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
     server.stop()
 
 
 @pytest.fixture
-def live_any(any_database_url: str, model_dir: Path, nlu: Any, retriever: Any) -> Iterator[httpx.Client]:
+def live_any(any_database_url: str, model_dir: Path, nlu: Any, retriever: Any,
+             clock: FixedClock) -> Iterator[httpx.Client]:
     """An HTTP client talking to a live server, on SQLite and on PostgreSQL."""
     settings = _base_settings(database_url=any_database_url, model_dir=model_dir)
-    server, _ = make_live(settings, nlu, retriever)
+    server, _ = make_live(settings, nlu, retriever, clock=clock)
     with httpx.Client(base_url=server.url, timeout=30) as client:
         client.database_url = any_database_url  # type: ignore[attr-defined]
         yield client

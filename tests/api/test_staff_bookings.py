@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import httpx
 
 from tests.api.test_staff import login
-from tests.conftest import db_rows
+from tests.conftest import FixedClock, db_rows, next_week
 from tests.factories import make_staff
 from tests.resident import Resident
 
 
-def test_staff_close_and_add_slots_and_cancel_with_notice(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_staff_close_and_add_slots_and_cancel_with_notice(live: httpx.Client, settings, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
     pw = make_staff(settings.database_url, "zhang", "default")
     make_staff(settings.database_url, "li", "qinghe-village", password=pw)
     zhang, li = login(live, "zhang", pw), login(live, "li", pw)
-    day = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    day = next_week(clock.today, 2).isoformat()  # 下周三: open for 助浴 whatever the weekday of the run
 
     slots = live.get("/api/v1/staff/slots", headers=zhang, params={"service": "bathing-assistance", "day": day}).json()
     assert slots and all(not s["closed"] for s in slots)
@@ -28,7 +27,7 @@ def test_staff_close_and_add_slots_and_cancel_with_notice(live: httpx.Client, se
 
     # With the morning closed, a resident asking for that morning is offered other times.
     r = Resident(live)
-    r.say("我想预约后天上午的助浴服务")
+    r.say("我想预约下周三上午的助浴服务")
     assert "没有空位" in r.text
     assert all(b["title"][:2] >= "12" for b in r.buttons if re.match(r"\d\d:", b["title"]))
     r.say("算了")
@@ -39,7 +38,7 @@ def test_staff_close_and_add_slots_and_cancel_with_notice(live: httpx.Client, se
     assert live.post("/api/v1/staff/slots", headers=zhang,
                      json={"service": "bathing-assistance", "start": f"{day}T07:00"}).status_code == 409
 
-    number = r.book("我想预约后天上午的助浴服务")
+    number = r.book("我想预约下周三上午的助浴服务")
     listed = live.get("/api/v1/staff/bookings", headers=zhang, params={"day": day}).json()
     assert [b["number"] for b in listed] == [number]
     assert listed[0]["phone"] == "135****1111"

@@ -35,7 +35,7 @@ def test_voice_replies_carry_speakable_text(live: httpx.Client) -> None:
     r = Resident(live, channel="voice")
     _check_speech(r.say("嗯那个高龄经贴要带什么材料"))
     assert "身份证" in r.last["replies"][0]["speech"], "the homophone slip is repaired and documents come first"
-    _check_speech(r.say("我想预约明天上午的助浴服务"))
+    _check_speech(r.say("我想预约下周三上午的助浴服务"))
     _check_speech(r.say("那个楼道灯坏了"))
     _check_speech(r.say("算了"))
 

@@ -31,7 +31,7 @@ def test_a_resident_chats_on_the_web_page(live: httpx.Client) -> None:
         page.get_by_label("消息").fill("高龄津贴要带什么材料")
         page.get_by_role("button", name="发送").click()
         expect(page.locator(".msg.bot").last).to_contain_text("身份证")
-        page.get_by_label("消息").fill("我想预约明天上午的助浴服务")
+        page.get_by_label("消息").fill("我想预约下周三上午的助浴服务")
         page.get_by_role("button", name="发送").click()
         slot = page.locator(".msg.bot .buttons button").last
         expect(slot).to_contain_text("名额")

@@ -7,40 +7,25 @@ import datetime as dt
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
-from bot.backend.db import sync_url
 from bot.backend.reminders import queue_booking_messages
 from bot.bootstrap import build_runtime
 from bot.config import Settings
+from tests.conftest import FixedClock, next_week
 from tests.resident import Resident
 
 
-def _shift_slots(database_url: str, delta: dt.timedelta) -> None:
-    engine = sa.create_engine(sync_url(database_url))
-    with engine.begin() as conn:
-        for sid, start, end in conn.execute(sa.text("SELECT id, start_at, end_at FROM slots WHERE booked > 0")):
-            conn.execute(sa.text("UPDATE slots SET start_at = :s, end_at = :e WHERE id = :i"),
-                         {"s": _parse(start) + delta, "e": _parse(end) + delta, "i": sid})
-    engine.dispose()
-
-
-def _parse(value: Any) -> dt.datetime:
-    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-
-
 def test_web_resident_gets_a_rating_request_once_after_the_booking(
-    live: httpx.Client, settings: Settings, nlu: Any, retriever: Any
+    live: httpx.Client, settings: Settings, nlu: Any, retriever: Any, clock: FixedClock
 ) -> None:
     r = Resident(live)
-    r.book("我想预约后天上午的助浴服务", name="钱阿姨", phone="13300001111")
-    _shift_slots(settings.database_url, -dt.timedelta(days=3))
+    r.book("我想预约下周三上午的助浴服务", name="钱阿姨", phone="13300001111")
+    clock.advance(dt.timedelta(days=(next_week(clock.today, 2) - clock.today).days + 1))  # the day after it
 
     async def twice() -> tuple[int, int]:
-        runtime = build_runtime(settings, nlu=nlu, retriever=retriever)
+        runtime = build_runtime(settings, nlu=nlu, retriever=retriever, clock=clock)
         try:
-            now = dt.datetime.now(dt.UTC)
-            return await queue_booking_messages(runtime, now), await queue_booking_messages(runtime, now)
+            return await queue_booking_messages(runtime, clock()), await queue_booking_messages(runtime, clock())
         finally:
             await runtime.close()
 

@@ -18,7 +18,7 @@ from telegram.ext import BaseUpdateProcessor
 
 from bot.config import Settings
 from tests.channels.fake_bot_api import TOKEN, Call, FakeBotApi, callback_update, message_update
-from tests.conftest import _base_settings
+from tests.conftest import FixedClock, _base_settings
 
 WEBHOOK_SECRET = "webhook-secret-for-tests"
 
@@ -200,13 +200,13 @@ class TelegramResident:
 
 
 async def start_harness(
-    settings: Settings, fake: FakeBotApi, nlu: Any, retriever: Any
+    settings: Settings, fake: FakeBotApi, nlu: Any, retriever: Any, clock: FixedClock
 ) -> tuple[Harness, Any]:
-    """Build the runtime and run the bot by long polling against the fake."""
+    """Build the runtime on the test's clock and run the bot by long polling against the fake."""
     from bot.bootstrap import build_runtime
     from bot.channels.telegram.application import TelegramService
 
-    runtime = build_runtime(settings, nlu=nlu, retriever=retriever)
+    runtime = build_runtime(settings, nlu=nlu, retriever=retriever, clock=clock)
     processor = TrackingProcessor()
     service = TelegramService(runtime, polling=True, update_processor=processor, sender_interval=3600)
     await service.start()
@@ -214,9 +214,9 @@ async def start_harness(
 
 
 @pytest.fixture
-async def plumbing(plumbing_settings: Settings, fake_api: FakeBotApi) -> AsyncIterator[Harness]:
+async def plumbing(plumbing_settings: Settings, fake_api: FakeBotApi, clock: FixedClock) -> AsyncIterator[Harness]:
     """The bot on a parser that understands nothing (commands and buttons only)."""
-    harness, runtime = await start_harness(plumbing_settings, fake_api, UnderstandsNothing(), FindsNothing())
+    harness, runtime = await start_harness(plumbing_settings, fake_api, UnderstandsNothing(), FindsNothing(), clock)
     yield harness
     await harness.service.stop()
     await runtime.close()
@@ -224,10 +224,10 @@ async def plumbing(plumbing_settings: Settings, fake_api: FakeBotApi) -> AsyncIt
 
 @pytest.fixture
 async def telegram(
-    settings: Settings, fake_api: FakeBotApi, nlu: Any, retriever: Any
+    settings: Settings, fake_api: FakeBotApi, nlu: Any, retriever: Any, clock: FixedClock
 ) -> AsyncIterator[Harness]:
     """The bot on the real NLU and retriever."""
-    harness, runtime = await start_harness(telegram_settings(settings, fake_api), fake_api, nlu, retriever)
+    harness, runtime = await start_harness(telegram_settings(settings, fake_api), fake_api, nlu, retriever, clock)
     yield harness
     await harness.service.stop()
     await runtime.close()

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.conftest import LiveServer
+from tests.conftest import TEST_NOW, LiveServer
 
 BOT_ID = 7000001
 BOT_USERNAME = "linli_test_bot"
@@ -33,6 +33,8 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
+# Telegram stamps every message with its own clock; the bot never reads the stamp, so the suite's "now" will do.
+MESSAGE_DATE = int(TEST_NOW.timestamp())
 _JSON_PARAMS = {"reply_markup", "allowed_updates", "entities", "link_preview_options", "reply_parameters"}
 
 
@@ -146,7 +148,7 @@ class FakeBotApi:
         if method in ("sendMessage", "editMessageText"):
             message = {
                 "message_id": int(params.get("message_id") or next(self._message_ids)),
-                "date": int(time.time()),
+                "date": MESSAGE_DATE,
                 "chat": {"id": int(params["chat_id"]), "type": "private"},
                 "from": BOT_USER,
                 "text": params.get("text", ""),
@@ -220,7 +222,7 @@ def message_update(
         chat["title"] = "幸福里小区居民群"
     message = {
         "message_id": update_id,
-        "date": int(time.time()),
+        "date": MESSAGE_DATE,
         "chat": chat,
         "from": user(user_id),
         **content,

@@ -26,7 +26,7 @@ async def test_documents_question(telegram: Harness) -> None:
 
 async def test_booking_with_button_presses(telegram: Harness) -> None:
     r = telegram.resident()
-    await r.say("我想预约明天上午的助浴服务")
+    await r.say("我想预约下周三上午的助浴服务")
     slots = [t for t in r.buttons if re.match(r"\d\d:\d\d", t)]
     assert slots, r.text
     await r.press(slots[0])

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.backend.models import Booking, Conversation, Slot
 from bot.backend.outbox import notify
 from bot.backend.residents import find_identity, latest_conversation
 from tests.channels.conftest import Harness, TelegramResident
-from tests.conftest import db_rows
-
-TZ = ZoneInfo("Asia/Shanghai")
+from tests.conftest import TZ, FixedClock, db_rows
 
 
 async def _conversation(h: Harness, r: TelegramResident) -> Any:
@@ -93,15 +90,14 @@ async def test_failed_push_is_retried_later_and_blocked_resident_is_given_up(plu
     assert db_rows(url, "SELECT active FROM channel_identities") == [(0,)]
 
 
-async def test_booking_reminder_the_day_before_and_rating_request_after(plumbing: Harness) -> None:
+async def test_booking_reminder_the_day_before_and_rating_request_after(plumbing: Harness, clock: FixedClock) -> None:
     url = plumbing.service.runtime.settings.database_url
     r = plumbing.resident()
     await r.say("/start")
     conv = await _conversation(plumbing, r)
-    today = dt.datetime.now(TZ).date()
-    tomorrow_10 = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(10), TZ).astimezone(dt.UTC)
+    tomorrow_10 = dt.datetime.combine(clock.today + dt.timedelta(days=1), dt.time(10), TZ).astimezone(dt.UTC)
     await _booking(plumbing, conv, tomorrow_10, "YY20260101001")
-    await _booking(plumbing, conv, dt.datetime.now(dt.UTC) - dt.timedelta(hours=3), "YY20260101002")
+    await _booking(plumbing, conv, clock() - dt.timedelta(hours=3), "YY20260101002")
 
     before = r.received
     assert await plumbing.service.sender.tick() == 2

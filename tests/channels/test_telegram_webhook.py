@@ -11,18 +11,18 @@ import pytest
 from bot.config import Settings
 from tests.channels.conftest import WEBHOOK_SECRET, FindsNothing, UnderstandsNothing
 from tests.channels.fake_bot_api import FakeBotApi, message_update
-from tests.conftest import db_rows, make_live
+from tests.conftest import FixedClock, db_rows, make_live
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 @pytest.fixture
-def webhook(plumbing_settings: Settings) -> Iterator[httpx.Client]:
+def webhook(plumbing_settings: Settings, clock: FixedClock) -> Iterator[httpx.Client]:
     """The HTTP app with the Telegram webhook, registering itself with the fake Bot API."""
     settings = plumbing_settings.model_copy(
         update={"telegram_webhook_url": "https://linli.example/telegram/webhook"}
     )
-    server, _ = make_live(settings, UnderstandsNothing(), FindsNothing())
+    server, _ = make_live(settings, UnderstandsNothing(), FindsNothing(), clock=clock)
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
     server.stop()
@@ -69,9 +69,9 @@ def test_redelivered_webhook_update_is_answered_once(webhook: httpx.Client, fake
     assert len(fake_api.sent(424242)) == 1
 
 
-def test_without_a_token_there_is_no_webhook(plumbing_settings: Settings) -> None:
+def test_without_a_token_there_is_no_webhook(plumbing_settings: Settings, clock: FixedClock) -> None:
     settings = plumbing_settings.model_copy(update={"telegram_bot_token": None})
-    server, _ = make_live(settings, UnderstandsNothing(), FindsNothing())
+    server, _ = make_live(settings, UnderstandsNothing(), FindsNothing(), clock=clock)
     try:
         assert httpx.post(f"{server.url}/telegram/webhook", json={}).status_code in (404, 405)
     finally:
@@ -79,13 +79,13 @@ def test_without_a_token_there_is_no_webhook(plumbing_settings: Settings) -> Non
 
 
 def test_with_a_token_but_no_webhook_address_the_server_polls(
-    plumbing_settings: Settings, fake_api: FakeBotApi
+    plumbing_settings: Settings, fake_api: FakeBotApi, clock: FixedClock
 ) -> None:
     """`make run` on a laptop: setting the token is enough, the bot fetches updates itself."""
     import time
 
     fake_api.push(_start(fake_api, 515151))
-    server, _ = make_live(plumbing_settings, UnderstandsNothing(), FindsNothing())
+    server, _ = make_live(plumbing_settings, UnderstandsNothing(), FindsNothing(), clock=clock)
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not fake_api.sent(515151):

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from tests.conftest import make_live
+from tests.conftest import FixedClock, make_live
 
 
 @dataclass
@@ -20,9 +20,9 @@ class ConsoleServer:
 
 
 @pytest.fixture
-def console(settings: Settings, nlu: Any, retriever: Any) -> Iterator[ConsoleServer]:
-    """The real app on 127.0.0.1, on a fresh database."""
-    server, _ = make_live(settings, nlu, retriever)
+def console(settings: Settings, nlu: Any, retriever: Any, clock: FixedClock) -> Iterator[ConsoleServer]:
+    """The real app on 127.0.0.1, on a fresh database and the test's clock."""
+    server, _ = make_live(settings, nlu, retriever, clock=clock)
     yield ConsoleServer(server.url, settings.database_url, server.config.app)
     server.stop()
 

@@ -16,7 +16,7 @@ import httpx
 
 from bot.backend import escalations
 from bot.backend.db import create_engine, create_sessionmaker
-from bot.backend.models import Message
+from bot.backend.models import Message, utcnow
 from bot.backend.residents import ensure_community, ensure_conversation, ensure_identity
 from bot.backend.workorders import file_work_order
 from bot.config import PROJECT_ROOT, Settings
@@ -76,7 +76,11 @@ def seed_escalation(database_url: str, community: str, text: str = "我要找工
 
 def seed_work_order(database_url: str, community: str, *, category: str = "维修", overdue: bool = False,
                     description: str = "楼道灯坏了") -> tuple[str, int]:
-    """A work order filed from a web conversation; returns its number and the conversation id."""
+    """A work order filed from a web conversation; returns its number and the conversation id.
+
+    Dated by `utcnow`, the clock the console's overdue marks and filter read (bot/console/workorder_routes.py),
+    not the suite's fixed clock: an order filed on the fixed day would turn overdue once the real date moves
+    three days past it. Switch to the test's clock when the console takes the runtime's clock."""
 
     async def run() -> tuple[str, int]:
         engine = create_engine(database_url)
@@ -84,7 +88,7 @@ def seed_work_order(database_url: str, community: str, *, category: str = "维�
             c = await ensure_community(session, community, community)
             identity = await ensure_identity(session, "web", f"r-{uuid.uuid4().hex[:8]}", c)
             conv, _ = await ensure_conversation(session, identity, c)
-            now = dt.datetime.now(dt.UTC) - (dt.timedelta(days=10) if overdue else dt.timedelta(0))
+            now = utcnow() - (dt.timedelta(days=10) if overdue else dt.timedelta(0))
             order = await file_work_order(
                 session, community_id=c.id, resident_id=identity.resident_id, conversation_id=conv.id,
                 category=category, description=description, location="3号楼2单元", contact_phone="13800001234",

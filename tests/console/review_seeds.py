@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from bot.backend.db import create_engine, create_sessionmaker
-from bot.backend.models import Message, Rating, WorkOrder
+from bot.backend.models import Message, Rating, WorkOrder, utcnow
 from bot.backend.ratings import record_rating
 from bot.backend.residents import ensure_community, ensure_conversation, ensure_identity
 from tests.console.helpers import seed_work_order
@@ -22,7 +22,10 @@ class SeededRating:
 
 def seed_rating(database_url: str, community: str, score: int, *, days_ago: int = 0, comment: str = "",
                 service_id: str | None = None, category: str = "维修") -> SeededRating:
-    """A rating of a fresh work order (of `category`), given `days_ago` days ago."""
+    """A rating of a fresh work order (of `category`), given `days_ago` days ago.
+
+    Dated by `utcnow`, the clock the console's weekly 好评率 reads (bot/console/rating_routes.py), not the
+    suite's fixed clock, so the weeks the page draws and the ratings' weeks agree whatever the real date."""
     number, conv_id = seed_work_order(database_url, community, category=category)
 
     async def run() -> SeededRating:
@@ -34,7 +37,7 @@ def seed_rating(database_url: str, community: str, score: int, *, days_ago: int 
             rating = await record_rating(session, community_id=order.community_id, resident_id=order.resident_id,
                                          subject_type="work_order", subject_id=order.id, score=score,
                                          comment=comment, service_id=service_id)
-            rating.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=days_ago)
+            rating.created_at = utcnow() - dt.timedelta(days=days_ago)
             out = SeededRating(rating.id, conv_id)
         await engine.dispose()
         return out

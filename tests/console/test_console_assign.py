@@ -7,7 +7,8 @@ import json
 
 import httpx
 
-from tests.conftest import db_rows
+from bot.backend.models import utcnow
+from tests.conftest import TZ, db_rows
 from tests.console.conftest import ConsoleServer
 from tests.console.helpers import console_client, page_csrf, seed_work_order
 from tests.factories import make_staff
@@ -87,7 +88,7 @@ def test_list_filters_by_assignee_and_date(console: ConsoleServer) -> None:
         assert old in unassigned and fresh not in unassigned
         page = zhang.get("/console/work-orders").text
         assert ">社区居委会</option>" in page  # offered in the assignee filter
-        today = dt.date.today()
+        today = utcnow().astimezone(TZ).date()  # the day seed_work_order dates orders by
         recent = zhang.get("/console/work-orders", params={"created_from": str(today - dt.timedelta(days=2))}).text
         assert fresh in recent and old not in recent
         earlier = zhang.get("/console/work-orders", params={"created_to": str(today - dt.timedelta(days=5))}).text

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import httpx
 
-from tests.conftest import db_rows
+from tests.conftest import FixedClock, db_rows, next_week
 from tests.console.conftest import ConsoleServer
 from tests.console.helpers import console_client, page_csrf
 from tests.factories import make_staff
@@ -16,8 +15,9 @@ from tests.resident import Resident
 SERVICE = "bathing-assistance"
 
 
-def _day(days: int = 2) -> str:
-    return (dt.date.today() + dt.timedelta(days=days)).isoformat()
+def _day(clock: FixedClock) -> str:
+    """下周三: the day residents ask for below, open for 助浴 whatever the weekday of the run."""
+    return next_week(clock.today, 2).isoformat()
 
 
 def _slot_ids(html: str) -> dict[str, int]:
@@ -30,10 +30,10 @@ def _first_slot(client: httpx.Client, day: str) -> int:
 
 
 
-def test_day_view_shows_slots_and_opening_hours(console: ConsoleServer) -> None:
+def test_day_view_shows_slots_and_opening_hours(console: ConsoleServer, clock: FixedClock) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
     with console_client(console.url, "zhang", pw) as zhang:
-        page = zhang.get("/console/bookings", params={"service": SERVICE, "day": _day()})
+        page = zhang.get("/console/bookings", params={"service": SERVICE, "day": _day(clock)})
         assert page.status_code == 200
         assert "08:30-12:00,13:30-18:00" in page.text and "助浴" in page.text
         slots = _slot_ids(page.text)
@@ -42,9 +42,9 @@ def test_day_view_shows_slots_and_opening_hours(console: ConsoleServer) -> None:
         assert zhang.get("/console/bookings", params={"service": "no-such-service"}).status_code == 404
 
 
-def test_closed_slot_is_not_offered_and_cancel_reaches_the_resident(console: ConsoleServer) -> None:
+def test_closed_slot_is_not_offered_and_cancel_reaches_the_resident(console: ConsoleServer, clock: FixedClock) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
-    day = _day()
+    day = _day(clock)
     path = f"/console/bookings?service={SERVICE}&day={day}"
     with console_client(console.url, "zhang", pw) as zhang, httpx.Client(base_url=console.url, timeout=30) as api:
         slots = _slot_ids(zhang.get(path).text)
@@ -57,14 +57,14 @@ def test_closed_slot_is_not_offered_and_cancel_reaches_the_resident(console: Con
         assert page.count("重新开放") == len(afternoon) - 1
 
         resident = Resident(api)
-        resident.say("我想预约后天下午的助浴服务")
+        resident.say("我想预约下周三下午的助浴服务")
         offered = [b["title"][:5] for b in resident.buttons if re.match(r"\d\d:\d\d", b["title"])]
         assert offered and all(t not in afternoon[1:] for t in offered), offered
         resident.say("算了")
 
         reopened = zhang.post(f"/console/bookings/slots/{slots[afternoon[1]]}/open", data={"csrf": csrf})
         assert reopened.status_code == 303
-        number = resident.book("我想预约后天下午的助浴服务")
+        number = resident.book("我想预约下周三下午的助浴服务")
         page = zhang.get(path).text
         assert number in page and "135****1111" in page and "13500001111" not in page
 
@@ -82,9 +82,9 @@ def test_closed_slot_is_not_offered_and_cancel_reaches_the_resident(console: Con
     assert actions[-1] == "cancel_booking"
 
 
-def test_add_slot_and_capacity_never_below_booked(console: ConsoleServer) -> None:
+def test_add_slot_and_capacity_never_below_booked(console: ConsoleServer, clock: FixedClock) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
-    day = _day(3)
+    day = _day(clock)
     path = f"/console/bookings?service={SERVICE}&day={day}"
     with console_client(console.url, "zhang", pw) as zhang:
         csrf = page_csrf(zhang, path)
@@ -115,11 +115,11 @@ def test_add_slot_and_capacity_never_below_booked(console: ConsoleServer) -> Non
     assert actions.count("add_slot") == 1 and actions.count("slot_capacity") == 1
 
 
-def test_another_communitys_slots_and_bookings_are_not_found(console: ConsoleServer) -> None:
+def test_another_communitys_slots_and_bookings_are_not_found(console: ConsoleServer, clock: FixedClock) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
     make_staff(console.database_url, "li", "qinghe-village", password=pw)
     make_staff(console.database_url, "boss", None, role="admin", password=pw)
-    day = _day()
+    day = _day(clock)
     with console_client(console.url, "zhang", pw) as zhang:
         sid = _first_slot(zhang, day)
     with console_client(console.url, "li", pw) as li:
@@ -140,7 +140,7 @@ def test_another_communitys_slots_and_bookings_are_not_found(console: ConsoleSer
         assert f'data-slot="{sid}"' in page and "08:30-12:00,13:30-18:00" in page
 
 
-def test_booking_posts_need_a_session_and_csrf(console: ConsoleServer) -> None:
+def test_booking_posts_need_a_session_and_csrf(console: ConsoleServer, clock: FixedClock) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
     posts = ["/console/bookings/slots/1/close", "/console/bookings/slots/1/open", "/console/bookings/slots/1/capacity",
              "/console/bookings/slots", "/console/bookings/YY20990101001/cancel"]
@@ -149,9 +149,9 @@ def test_booking_posts_need_a_session_and_csrf(console: ConsoleServer) -> None:
         for path in posts:
             assert anonymous.post(path, data={"csrf": "x"}).headers["location"] == "/console/login", path
     with console_client(console.url, "zhang", pw) as zhang:
-        sid = _first_slot(zhang, _day())
+        sid = _first_slot(zhang, _day(clock))
         for path in [p.replace("/1/", f"/{sid}/") for p in posts]:
-            assert zhang.post(path, data={"csrf": "0" * 64, "capacity": "1", "service": SERVICE, "day": _day(),
+            assert zhang.post(path, data={"csrf": "0" * 64, "capacity": "1", "service": SERVICE, "day": _day(clock),
                                           "start": "19:00"}).status_code == 403, path
     assert not any(r.closed for r in db_rows(console.database_url, "SELECT closed FROM slots"))
     assert [r.action for r in db_rows(console.database_url, "SELECT action FROM audit_log")] == ["login"]

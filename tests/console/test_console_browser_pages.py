@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import httpx
 import pytest
 
 from bot.config import Settings
+from tests.conftest import FixedClock, next_week
 from tests.console.conftest import ConsoleServer
 from tests.console.helpers import seed_work_order, settings_with_catalog_copy
 from tests.console.review_seeds import seed_message, seed_rating
@@ -26,7 +26,7 @@ def settings(database_url: str, model_dir: Path, tmp_path: Path) -> Settings:
     return settings_with_catalog_copy(database_url, model_dir, tmp_path)
 
 
-def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer) -> None:
+def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer, clock: FixedClock) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     if not CHROMIUM.exists():
@@ -42,10 +42,10 @@ def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer) -> Non
     seed_message(console.database_url, "default", "嗯就是那个我家老头子那个本子", confidence=0.12)
     order, _ = seed_work_order(console.database_url, "default", description="小区东门路灯不亮，晚上老人出门看不清")
     seed_work_order(console.database_url, "default", category="环境卫生", overdue=True, description="垃圾三天没人收")
-    day = dt.date.today() + dt.timedelta(days=2)
+    day = next_week(clock.today, 2)  # 下周三: open for 助浴 whatever the weekday of the run
     with sync_playwright() as p, httpx.Client(base_url=console.url, timeout=30) as api:
         resident = Resident(api)
-        resident.say("我想预约后天下午的助浴服务")
+        resident.say("我想预约下周三下午的助浴服务")
         resident.press_first()
         for answer in ("1位", "孙阿姨", "13500001111"):
             resident.say(answer)

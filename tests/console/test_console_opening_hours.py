@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from bot.config import Settings
-from tests.conftest import db_rows, make_live
+from tests.conftest import FixedClock, db_rows, make_live
 from tests.console.conftest import ConsoleServer
 from tests.console.helpers import console_client, page_csrf
 from tests.factories import make_staff
@@ -21,8 +21,8 @@ FILE_HOURS = "08:30-12:00,13:30-18:00"
 NEW_HOURS = "07:00-11:30,14:00-19:00"
 
 
-def _day(days: int) -> str:
-    return (dt.date.today() + dt.timedelta(days=days)).isoformat()
+def _day(clock: FixedClock, days: int) -> str:
+    return (clock.today + dt.timedelta(days=days)).isoformat()
 
 
 def _starts(html: str) -> list[str]:
@@ -34,16 +34,17 @@ def _stored(console: ConsoleServer) -> Any:
 
 
 def test_new_hours_cut_new_days_and_residents_are_offered_them(console: ConsoleServer, settings: Settings,
-                                                               nlu: Any, retriever: Any) -> None:
+                                                               nlu: Any, retriever: Any, clock: FixedClock) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
-    tomorrow = f"/console/bookings?service={SERVICE}&day={_day(1)}"
+    day1 = _day(clock, 1)
+    tomorrow = f"/console/bookings?service={SERVICE}&day={day1}"
     with console_client(console.url, "zhang", pw) as zhang, httpx.Client(base_url=console.url, timeout=30) as api:
         before = _starts(zhang.get(tomorrow).text)
         assert before == ["08:30", "10:00", "13:30", "15:00", "16:30"]
         typed = "7:00-11:30，14:00-19:00"  # staff type it their way; it is stored one way
         r = zhang.post("/console/bookings/hours", data={"csrf": page_csrf(zhang, tomorrow), "hours": typed,
-                                                        "community": "default", "service": SERVICE, "day": _day(1)})
-        assert r.status_code == 303 and SERVICE in r.headers["location"] and _day(1) in r.headers["location"]
+                                                        "community": "default", "service": SERVICE, "day": day1})
+        assert r.status_code == 303 and SERVICE in r.headers["location"] and day1 in r.headers["location"]
         page = zhang.get(tomorrow).text
         assert NEW_HOURS in page and f"设置文件中的原时间：{FILE_HOURS}" in page
         assert _starts(page) == before  # a day already cut keeps its slots (bookings may hang on them)
@@ -52,23 +53,23 @@ def test_new_hours_cut_new_days_and_residents_are_offered_them(console: ConsoleS
         resident.say("我想预约后天下午的活动室")
         offered = [b["title"][:5] for b in resident.buttons if re.match(r"\d\d:\d\d", b["title"])]
         assert offered == ["14:00", "15:30", "17:00"], resident.text
-        new_day = zhang.get(f"/console/bookings?service={SERVICE}&day={_day(2)}").text
+        new_day = zhang.get(f"/console/bookings?service={SERVICE}&day={_day(clock, 2)}").text
         assert _starts(new_day) == ["07:00", "08:30", "10:00", "14:00", "15:30", "17:00"]
     assert _stored(console) == NEW_HOURS
     audit = db_rows(console.database_url, "SELECT action, object_id FROM audit_log ORDER BY id")
     assert [(a.action, a.object_id) for a in audit][1:] == [("opening_hours", "default")]
     # Stored in the database, so a restarted server cuts from the same hours.
-    server, _ = make_live(settings, nlu, retriever)
+    server, _ = make_live(settings, nlu, retriever, clock=clock)
     try:
         with console_client(server.url, "zhang", pw) as zhang:
-            assert _starts(zhang.get(f"/console/bookings?service={SERVICE}&day={_day(3)}").text)[0] == "07:00"
+            assert _starts(zhang.get(f"/console/bookings?service={SERVICE}&day={_day(clock, 3)}").text)[0] == "07:00"
     finally:
         server.stop()
 
 
-def test_short_or_malformed_hours_are_refused_in_chinese(console: ConsoleServer) -> None:
+def test_short_or_malformed_hours_are_refused_in_chinese(console: ConsoleServer, clock: FixedClock) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
-    form = {"community": "default", "service": SERVICE, "day": _day(1)}
+    form = {"community": "default", "service": SERVICE, "day": _day(clock, 1)}
     with console_client(console.url, "zhang", pw) as zhang:
         csrf = page_csrf(zhang, f"/console/bookings?service={SERVICE}")
         short = zhang.post("/console/bookings/hours", data={**form, "csrf": csrf, "hours": "09:00-12:00,14:00-17:00"})

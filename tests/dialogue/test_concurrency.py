@@ -9,18 +9,18 @@ from typing import Any
 from bot.bootstrap import build_runtime
 from bot.config import Settings
 from bot.dialogue.engine import InboundMessage
-from tests.conftest import db_rows
+from tests.conftest import FixedClock, db_rows
 
 
 def test_two_workers_serialise_one_residents_turns(any_database_url: str, model_dir: Path, nlu: Any,
-                                                   retriever: Any) -> None:
+                                                   retriever: Any, clock: FixedClock) -> None:
     settings = Settings(_env_file=None, environment="test", database_url=any_database_url,  # type: ignore[call-arg]
                         model_dir=model_dir)
     texts = ["你好", "高龄津贴要带什么材料", "谢谢", "在哪里办", "几点上班", "好的", "再见", "你好"]
 
     async def run() -> list[Any]:
-        a = build_runtime(settings, nlu=nlu, retriever=retriever)
-        b = build_runtime(settings, nlu=nlu, retriever=retriever)
+        a = build_runtime(settings, nlu=nlu, retriever=retriever, clock=clock)
+        b = build_runtime(settings, nlu=nlu, retriever=retriever, clock=clock)
         try:
             jobs = [
                 (a if i % 2 else b).dialogue.handle(InboundMessage(sender="same", text=t, message_id=f"m{i}"))

@@ -8,6 +8,7 @@ from typing import Any
 from bot.bootstrap import build_runtime
 from bot.config import Settings
 from bot.dialogue.engine import InboundMessage
+from tests.conftest import FixedClock
 
 
 class UnsureNlu:
@@ -25,9 +26,9 @@ class UnsureNlu:
         return p
 
 
-def test_two_unsure_turns_lead_to_a_human(settings: Settings, nlu: Any, retriever: Any) -> None:
+def test_two_unsure_turns_lead_to_a_human(settings: Settings, nlu: Any, retriever: Any, clock: FixedClock) -> None:
     async def run() -> list[Any]:
-        runtime = build_runtime(settings, nlu=UnsureNlu(nlu), retriever=retriever)
+        runtime = build_runtime(settings, nlu=UnsureNlu(nlu), retriever=retriever, clock=clock)
         try:
             out = []
             for text in ("老人那个钱的事情咋弄", "就是那个补贴嘛", "/request_human"):

@@ -16,7 +16,7 @@ def test_a_catalog_question_mid_booking_is_answered_then_the_form_resumes(live: 
     assert "哪一天" in r.text
     r.say("助浴服务收费吗")
     assert "接着" in r.text and "哪一天" in r.text
-    r.say("后天")
+    r.say("下周三")
     assert re.search(r"\d\d:\d\d", " ".join(b["title"] for b in r.buttons))
 
 
@@ -34,7 +34,7 @@ def test_leaving_a_form_with_suanle_writes_nothing(live: httpx.Client, settings)
 def test_several_slots_in_one_message_and_bad_answers_are_explained(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
     r = Resident(live)
     r.say("预约助浴")
-    r.say("明天上午10点，两个人")
+    r.say("下周三上午10点，两个人")
     # 助浴 is one person per booking: said plainly, then the form goes on (to the address of the home visit).
     assert "只能约1位" in r.text and "地址" in r.text, r.text
     r.say("幸福路8号3单元502")
@@ -57,11 +57,11 @@ def test_a_date_in_the_past_is_refused_with_the_reason(live: httpx.Client) -> No
 
 def test_reschedule_and_cancel_an_existing_booking(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
     r = Resident(live)
-    number = r.book("我想预约后天上午的助浴服务", name="赵大爷", phone="13600001111")
+    number = r.book("我想预约下周三上午的助浴服务", name="赵大爷", phone="13600001111")
     r.say("我的助浴预约想改个时间")
     if "哪一个" in r.text:
         r.press(number)
-    r.say("大后天")
+    r.say("下周四")
     r.press_first()
     r.press("确认")
     assert "改好了" in r.text
@@ -79,7 +79,7 @@ def test_reschedule_and_cancel_an_existing_booking(live: httpx.Client, settings)
 def test_saying_a_booked_service_is_not_wanted_offers_to_cancel_it(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
     """陪诊不要了 reads like a bare 不要了; with nothing asked, it calls the booking off (after asking)."""
     r = Resident(live)
-    number = r.book("我想预约后天上午的陪诊服务", name="钱大爷", phone="13600002222")
+    number = r.book("我想预约下周三上午的陪诊服务", name="钱大爷", phone="13600002222")
     r.say("那啥 陪诊不要了 我自己去")
     if "哪一个" in r.text:
         r.press(number)
@@ -91,7 +91,7 @@ def test_saying_a_booked_service_is_not_wanted_offers_to_cancel_it(live: httpx.C
 
 def test_not_suiting_a_booked_time_offers_to_move_it(live: httpx.Client) -> None:
     r = Resident(live)
-    number = r.book("我想预约后天上午的陪诊服务", name="钱大爷", phone="13600002222")
+    number = r.book("我想预约下周三上午的陪诊服务", name="钱大爷", phone="13600002222")
     r.say("俺约的那个陪诊 时间不对付 给俺换个时候")
     if "哪一个" in r.text:
         r.press(number)
@@ -106,7 +106,7 @@ def test_a_no_naming_a_service_without_a_booking_is_just_a_no(live: httpx.Client
 
 def test_a_bare_no_with_nothing_asked_changes_nothing(live: httpx.Client, settings) -> None:  # type: ignore[no-untyped-def]
     r = Resident(live)
-    r.book("我想预约后天上午的陪诊服务", name="钱大爷", phone="13600002222")
+    r.book("我想预约下周三上午的陪诊服务", name="钱大爷", phone="13600002222")
     r.say("不用了")
     assert "取消" not in r.text
     assert db_rows(settings.database_url, "SELECT status FROM bookings") == [("已预约",)]

@@ -10,7 +10,7 @@ import pytest
 from bot.bootstrap import build_runtime
 from bot.config import Settings
 from bot.dialogue.engine import InboundMessage
-from tests.conftest import db_rows
+from tests.conftest import FixedClock, db_rows
 
 INBOUND = "SELECT text FROM messages WHERE direction = 'in'"
 
@@ -22,7 +22,7 @@ class BrokenNlu:
 
 def _say(settings: Settings, nlu: Any, retriever: Any, text: str) -> Any:
     async def run() -> Any:
-        runtime = build_runtime(settings, nlu=nlu, retriever=retriever)
+        runtime = build_runtime(settings, nlu=nlu, retriever=retriever, clock=FixedClock())
         try:
             return await runtime.dialogue.handle(InboundMessage(sender="s1", text=text, message_id="x1"))
         finally:
