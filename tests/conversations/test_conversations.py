@@ -41,3 +41,13 @@ def test_the_suite_is_large_and_varied_enough() -> None:
     assert len(CONVERSATIONS) >= 200, len(CONVERSATIONS)
     assert personas.count("elderly_voice") / len(personas) >= 0.35
     assert personas.count("rural") / len(personas) >= 0.12
+
+
+def test_every_intent_is_checked_in_some_conversation() -> None:
+    """Each intent of the domain is the expected reading of at least one resident turn."""
+    from bot.config import PROJECT_ROOT
+    from bot.dialogue.domain import Domain
+
+    domain = Domain.load(PROJECT_ROOT / "nlu_data" / "domain.yml")
+    checked = {step.expect.intent for c in CONVERSATIONS for step in c.steps if step.expect.intent}
+    assert set(domain.raw["intents"]) <= checked, set(domain.raw["intents"]) - checked
