@@ -15,7 +15,6 @@ import datetime as dt
 import re
 from typing import Any
 
-import cn2an
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -51,6 +50,7 @@ from actions.slots import (
 )
 from bot.backend import bookings
 from bot.backend.models import Slot
+from bot.nlu.entities.quantities import party_size
 from bot.nlu.mapped_text import MappedText
 from bot.nlu.numbers import convert_numbers
 from knowledge.schema import Service
@@ -78,10 +78,6 @@ _NOT_NAME_ENTITIES = {"date", "time", "count", "phone", "service", "ticket_id"}
 # Words around an address that are not part of it: 地址是…, 我家在…, …呢.
 _ADDRESS_LEAD = re.compile(r"^(嗯|那个|就是|我的|我家的?|家里?的?|上门的?)*(地址|住址)?(是|在|就在|住在)?[:：，, ]*")
 _ADDRESS_TAIL = re.compile(r"[，,。.！!]*(呢|吧|啊|哈|呀)?[。.！!]*$")
-# A party size said in words: 就我一个, 我自己, 老两口 (an answer the dialogue did not turn into a number).
-_ALONE = re.compile(r"^(就|只有|只)?(我|俺|咱)?(自己|本人|一个人?|一位|1个|1位)(人|去|来)?(吧|呗|啊)?$")
-_COUPLE = re.compile(r"老两口|两口子|我们俩|我俩|俺俩|咱俩|我和老伴|我跟老伴|俺和老伴|带上老伴")
-_NUMBER = re.compile(r"[0-9零〇一二两俩三仨四五六七八九十百]+")
 
 
 def _response_buttons(domain: DomainDict, name: str) -> list[dict[str, str]]:
@@ -97,35 +93,9 @@ def weekdays_text(days: list[int]) -> str:
     return "、".join(f"周{_WEEKDAY_NAMES[d]}" for d in days)
 
 
-def people_from(value: Any) -> int | None:
-    """A party size from a slot value: a number, or words such as 就我一个, 俩人, 我和老伴两个, 三位.
-
-    The dialogue usually sends a number; words arrive when it could not read them. cn2an reads the
-    Chinese numerals; the few ways of saying "just me" or "the two of us" are listed here.
-    """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value)
-    text = re.sub(r"[\s，。,.！!？?]", "", str(value or ""))
-    if not text:
-        return None
-    if text.isdigit():
-        return int(text)
-    if _ALONE.match(text):
-        return 1
-    m = _NUMBER.search(text)
-    if m:
-        raw = {"俩": "2", "仨": "3"}.get(m.group(0), m.group(0).replace("俩", "两").replace("仨", "三"))
-        try:
-            return int(cn2an.cn2an(raw, "smart"))
-        except ValueError:
-            pass
-    if _COUPLE.search(text):
-        return 2
-    return None
-
 
 def _people(tracker: Tracker) -> int:
-    return people_from(tracker.get_slot("people")) or 1
+    return party_size(tracker.get_slot("people")) or 1
 
 
 def _today(tracker: Tracker) -> dt.date:
@@ -423,7 +393,7 @@ class ValidateBookingForm(ContactSlots, FormValidationAction):
         service = service_of(services, tracker.get_slot("service"))
         booking = service.booking if service is not None else None
         limit = booking.max_people if booking is not None else 200
-        people = people_from(value)
+        people = party_size(value)
         if people is None or people < 1:
             dispatcher.utter_message(response="utter_booking_people_unclear")
             return {"people": None}

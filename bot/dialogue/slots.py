@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.nlu.numbers import NUM, cn_to_int
+from bot.nlu.entities.quantities import party_size
 
 ENTITY_TO_SLOT = {
     "service": "service",
@@ -26,15 +26,6 @@ _NAME_PREFIX = re.compile(r"^(我叫|我姓|叫我|我是|姓)")
 # What a channel sends for a photo without a caption: never an answer to a form question.
 PLACEHOLDER_TEXTS = {"（照片）", "(照片)", "[图片]", "[照片]"}
 _TICKET = re.compile(r"(?i)\b((?:GD|YY)\d{11})\b")
-# How a party size is said when it is asked: 就我一个, 我自己, 俩, 我和老伴两个, 三位.
-_ALONE = re.compile(
-    r"^(就|只有|只)?(我|俺|咱)?(自己|本人)?(一个|一位|一人|1个|1位|1人|自个儿?|自己)(人|去|来)?(吧|呗|啊|哈)?$"
-    r"|^(就|只有)?(我|俺)(自己)?(一个人)?$"
-)
-_COUPLE = re.compile(r"(老两口|两口子|我们俩|我俩|俺俩|咱俩|我和老伴|俺和老伴|我跟老伴|我和老伴儿|带上老伴)")
-_PEOPLE_NUMBER = re.compile(
-    rf"^(?:一共|总共|共|就|大概|有)?(?P<n>{NUM}|俩|仨)(?:个人|个|位|人|口人|口)?(?:吧|呗|啊)?$"
-)
 # A message that asks something is never an answer to "怎么称呼您": it is a question to answer.
 _QUESTION = re.compile(
     r"[？?]|吗$|吗[，。,.！!]|呢$|(什么|怎么|哪里|哪儿|在哪|多少|几点|几号|为啥|为什么|能不能|可不可以|要不要)"
@@ -74,12 +65,11 @@ def candidates_from(
             pass  # a question asked at the name prompt is answered, not taken as the name
         elif requested in FREE_TEXT_SLOTS and stripped and not stripped.startswith("/"):
             out[requested] = _NAME_PREFIX.sub("", stripped) if requested == "name" else stripped
-        elif requested == "people" and (people := people_from(stripped)) is not None:
-            out["people"] = people
-        elif requested == "people" and _NUMERAL.search(stripped) and not _QUESTION.search(stripped):
-            # What these patterns miss (就俺爹一个, 我们一家三口都去) the form's validation reads in full;
-            # a question (吃一顿多少钱) or another errand (村口的路灯不亮了) is not a count.
-            out["people"] = stripped
+        elif requested == "people" and stripped and not _QUESTION.search(stripped) \
+                and (_NUMERAL.search(stripped) or party_size(stripped) is not None):
+            # A question (吃一顿多少钱) or another errand (村口的路灯不亮了) is not a count; words with a
+            # number in them the form's validation reads, and explains when it cannot.
+            out["people"] = people if (people := party_size(stripped)) is not None else stripped
         elif requested == "ticket_id" and (m := _TICKET.search(text)):
             out["ticket_id"] = m.group(1).upper()
         elif requested == "phone":
@@ -88,16 +78,3 @@ def candidates_from(
                 out["phone"] = digits
     return out
 
-
-def people_from(text: str) -> int | None:
-    """A party size from an answer to "一共几位？": 1, 就我一个, 俩, 我和老伴两个, 三位."""
-    compact = re.sub(r"[\s，。,.！!]", "", text)
-    if _ALONE.match(compact):
-        return 1
-    if m := _PEOPLE_NUMBER.match(compact):
-        value = m.group("n")
-        number = int(value) if value.isdigit() else {"俩": 2, "仨": 3}.get(value) or cn_to_int(value)
-        return number if number and 0 < number < 1000 else None
-    if _COUPLE.search(compact):
-        return 2
-    return None

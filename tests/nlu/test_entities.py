@@ -90,3 +90,14 @@ def test_no_spurious_entities(nlu: EmbeddedNlu, now: dt.datetime, text: str) -> 
 def test_dictated_words_between_pauses_are_not_names(nlu: EmbeddedNlu, now: dt.datetime, text: str) -> None:
     """A voice front end leaves pauses as spaces; a surname-led word between two is rarely a name."""
     assert "person_name" not in ents(nlu, text, now)
+
+
+@pytest.mark.parametrize(
+    ("said", "size"),
+    [("1", 1), ("就我一个", 1), ("我自己", 1), ("就俺爹一个", 1), ("俩", 2), ("我和老伴两个", 2), ("老两口", 2),
+     ("三位", 3), ("我们一家三口都去", 3), ("八十个人", 80), ("明天", None), ("俺村口的路灯不亮了", None)],
+)
+def test_party_sizes_as_people_say_them(said: str, size: int | None) -> None:
+    from bot.nlu.entities.quantities import party_size
+
+    assert party_size(said) == size

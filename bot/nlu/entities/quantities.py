@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import cn2an
 
 from bot.nlu.entities.base import Found
 from bot.nlu.numbers import NUM, cn_to_int
@@ -91,3 +94,37 @@ def find_ratings(text: str) -> list[Found]:
             if n is not None and 1 <= n <= 5:
                 out.append(Found("rating", m.start(), m.end(), n))
     return out
+
+
+# How a party size is said when it is asked (一共几位？): 就我一个, 我自己, 俩, 我和老伴两个, 三位, 老两口.
+_PARTY_ALONE = re.compile(
+    r"^(就|只有|只)?(我|俺|咱)?(自己|本人|自个儿?|一个人?|一位|一人|1个|1位|1人)(人|去|来)?(吧|呗|啊|哈)?$"
+    r"|^(就|只有)?(我|俺)(自己)?(一个人)?$"
+)
+_PARTY_COUPLE = re.compile(r"老两口|两口子|我们俩|我俩|俺俩|咱俩|我和老伴|我跟老伴|俺和老伴|俺跟老伴|带上老伴")
+_PARTY_NUMBER = re.compile(r"[0-9零〇一二两俩三仨四五六七八九十百]+")
+_PARTY_COUNTED = re.compile(r"[0-9零〇一二两俩三仨四五六七八九十百]+(?=个人|口人|位|个|人|口)")
+
+
+def party_size(value: Any) -> int | None:
+    """A party size from an answer: a number, or words such as 就我一个, 俩人, 我和老伴两个, 三位.
+
+    cn2an reads the Chinese numerals; the few ways of saying "just me" or "the two of us" are listed here.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    text = re.sub(r"[\s，。,.！!？?]", "", str(value or ""))
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text)
+    if _PARTY_ALONE.match(text):
+        return 1
+    # A number with its measure word first (一家三口 is three, not one), else the first number said.
+    if m := (_PARTY_COUNTED.search(text) or _PARTY_NUMBER.search(text)):
+        raw = {"俩": "2", "仨": "3"}.get(m.group(0), m.group(0).replace("俩", "两").replace("仨", "三"))
+        try:
+            return int(cn2an.cn2an(raw, "smart"))
+        except ValueError:
+            pass
+    return 2 if _PARTY_COUPLE.search(text) else None
