@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from bot.backend.migrate import upgrade
 from bot.config import PROJECT_ROOT, Settings
+from bot.conversation_tests import runner as conversation_clock
 
 POSTGRES_URL = os.environ.get("LINLI_TEST_POSTGRES_URL", "")
 TZ = ZoneInfo("Asia/Shanghai")
@@ -49,23 +50,11 @@ def _suite_now() -> dt.datetime:
 TEST_NOW = _suite_now()
 
 
-class FixedClock:
-    """The clock every runtime in the tests runs on: it stands still until a test moves it."""
+class FixedClock(conversation_clock.FixedClock):
+    """The clock every runtime in the tests runs on, at the suite's "now" unless told otherwise."""
 
     def __init__(self, now: dt.datetime = TEST_NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, span: dt.timedelta) -> None:
-        """Move time on (or back, with a negative span)."""
-        self.now += span
-
-    @property
-    def today(self) -> dt.date:
-        """The local date in the default community (Asia/Shanghai)."""
-        return self.now.astimezone(TZ).date()
+        super().__init__(now)
 
 
 def next_week(today: dt.date, weekday: int) -> dt.date:

@@ -45,13 +45,14 @@ from knowledge.loader import load_catalog
 # The days every conversation runs on: a Friday, a Saturday, a Sunday and a public holiday (国庆).
 SUITE_DATES = (dt.date(2026, 12, 11), dt.date(2026, 12, 12), dt.date(2026, 12, 13), dt.date(2026, 10, 1))
 DEFAULT_TIME = dt.time(10, 0)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # What the engine says when a turn fails: never acceptable in a conversation test.
 ERROR_REPLY = "系统出了点问题"
 QUESTION_END = re.compile(r"[？?]\s*$")
 
 
 class FixedClock:
-    """A clock that stands still until told to move."""
+    """A clock that stands still until told to move (the conversation runner's and the test suite's)."""
 
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
@@ -60,8 +61,13 @@ class FixedClock:
         return self.now
 
     def advance(self, span: dt.timedelta) -> None:
-        """Move time on."""
+        """Move time on (or back, with a negative span)."""
         self.now += span
+
+    @property
+    def today(self) -> dt.date:
+        """The local date in the default time zone (Asia/Shanghai)."""
+        return self.now.astimezone(LOCAL_TZ).date()
 
 
 @dataclass
@@ -149,7 +155,7 @@ class _Player:
 
     @property
     def today(self) -> dt.date:
-        return self.clock.now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+        return self.clock.today
 
     def fail(self, index: int, step: Step | None, what: str) -> None:
         said = f" 「{step.user}」" if step is not None and step.user is not None else ""
