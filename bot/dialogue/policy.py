@@ -323,7 +323,8 @@ async def activate_form(turn: Turn, form: str) -> None:
 def _service_in_context(turn: Turn, wanted: tuple[str, ...], cands: dict[str, object]) -> None:
     """When a form needs a service and none was tagged, everyday words may still name one (洗澡)."""
     if "service" in wanted and "service" not in cands and not turn.slots.get("service"):
-        found = service_from_words(turn.text)
+        said = [str(e["text"]) for e in turn.parse.get("entities", []) if e.get("text")]
+        found = service_from_words(turn.text, said)
         if found:
             cands["service"] = found
 

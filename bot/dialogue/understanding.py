@@ -21,10 +21,23 @@ _GREETING_LEAD = re.compile(
 _HEARING = re.compile(r"听得|听到|听见")
 
 
-def service_from_words(text: str) -> str | None:
-    """The catalog service the words clearly name (retrieval, confident only), or None."""
+# Words of asking to book that say nothing about which service (约, 我想, 帮我).
+_BOOKING_TALK = re.compile(r"预约|约个|约一下|约|我想|我要|俺想|俺要|帮我|给我|麻烦|一下")
+
+
+def service_from_words(text: str, said: list[str] | None = None) -> str | None:
+    """The catalog service the words clearly name (retrieval, confident only), or None.
+
+    The day, time and other values already understood (`said`) and the words of asking to book are left
+    out of the query: 俺想约明天晌午在食堂吃饭 is searched as 在食堂吃饭, which the retriever is sure of.
+    """
     retriever = get_services().retriever
     if retriever is None or not text.strip() or text.startswith("/"):
+        return None
+    for value in said or []:
+        text = text.replace(value, " ")
+    text = _BOOKING_TALK.sub(" ", text).strip()
+    if not text:
         return None
     result: Any = retriever.search(text, k=3)
     top = result.top
