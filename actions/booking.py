@@ -29,6 +29,7 @@ from actions.common import (
     load_context,
     mask_phone,
     phrase,
+    response_buttons,
     service_of,
 )
 from actions.runtime import get_services, session_scope
@@ -78,11 +79,6 @@ _NOT_NAME_ENTITIES = {"date", "time", "count", "phone", "service", "ticket_id"}
 # Words around an address that are not part of it: 地址是…, 我家在…, …呢.
 _ADDRESS_LEAD = re.compile(r"^(嗯|那个|就是|我的|我家的?|家里?的?|上门的?)*(地址|住址)?(是|在|就在|住在)?[:：，, ]*")
 _ADDRESS_TAIL = re.compile(r"[，,。.！!]*(呢|吧|啊|哈|呀)?[。.！!]*$")
-
-
-def _response_buttons(domain: DomainDict, name: str) -> list[dict[str, str]]:
-    variants = (domain.get("responses") or {}).get(name) or [{}]
-    return [dict(b) for b in variants[0].get("buttons", [])]
 
 
 def weekdays_text(days: list[int]) -> str:
@@ -203,7 +199,7 @@ async def ranked_services(text: str, tracker: Tracker, exclude: str | None = Non
 
 def _service_buttons(domain: DomainDict, ranked: list[Service]) -> list[dict[str, str]]:
     buttons = [{"title": s.name, "payload": f'/book_service{{"service":"{s.id}"}}'} for s in ranked]
-    return [*buttons, *_response_buttons(domain, "utter_booking_more_choices")]
+    return [*buttons, *response_buttons(domain, "utter_booking_more_choices")]
 
 
 def _latest_text(tracker: Tracker) -> str:

@@ -130,3 +130,9 @@ def phrase(domain: DomainDict, response: str, **values: Any) -> str:
     action builds (the wording stays in the response files)."""
     variants = (domain.get("responses") or {}).get(response) or [{}]
     return re.sub(r"\{([a-z_]+)\}", lambda m: str(values.get(m.group(1), m.group(0))), variants[0].get("text", ""))
+
+
+def response_buttons(domain: DomainDict, response: str) -> list[dict[str, str]]:
+    """The buttons a domain response defines, for an action that adds them to buttons of its own."""
+    variants = (domain.get("responses") or {}).get(response) or [{}]
+    return [dict(b) for b in variants[0].get("buttons", [])]

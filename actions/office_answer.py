@@ -12,6 +12,7 @@ import re
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common import phrase
 from knowledge.offices import (
     OFFICES,
     Office,
@@ -37,8 +38,7 @@ def _label(office: Office, community: CommunitySettings, domain: DomainDict) -> 
     own = office_value(community, office, "name")
     if own:
         return own
-    variants = (domain.get("responses") or {}).get(f"utter_office_label_{office.key}") or [{}]
-    return str(variants[0].get("text", ""))
+    return phrase(domain, f"utter_office_label_{office.key}")
 
 
 def answer_office(dispatcher: CollectingDispatcher, question: OfficeQuestion, community: CommunitySettings,
