@@ -34,8 +34,9 @@ var/.migrated: $(VENV)/.installed $(wildcard bot/backend/migrations/versions/*.p
 	$(LINLI) db upgrade
 	mkdir -p var && touch $@
 
+# A local run is explicitly development: a random secret key is made once under var/.
 run: setup
-	$(LINLI) serve
+	ENVIRONMENT=$${ENVIRONMENT:-development} $(LINLI) serve
 
 test: setup
 	$(BIN)/pytest -q

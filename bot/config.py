@@ -12,9 +12,30 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.errors import ConfigurationError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-_PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev-secret-change-me"}
+# Secrets outside development: long, varied, and not a word someone would guess.
+MIN_SECRET_CHARS = 32
+MIN_SECRET_DISTINCT = 12
+_GUESSABLE = ("change", "secret", "password", "example", "default", "linli")
+
+
+def weak_secret_reason(value: str) -> str | None:
+    """Why a secret is too weak to run outside development, or None when it will do.
+
+    Length and variety, not entropy estimation: a key from `secrets.token_urlsafe(32)` (43 characters,
+    about 30 distinct) passes easily, while `Change-Me`, `x`, `12345678` or a repeated word do not.
+    """
+    if len(value) < MIN_SECRET_CHARS:
+        return f"shorter than {MIN_SECRET_CHARS} characters"
+    if len(set(value)) < MIN_SECRET_DISTINCT:
+        return f"fewer than {MIN_SECRET_DISTINCT} different characters"
+    lowered = value.lower()
+    if any(word in lowered for word in _GUESSABLE):
+        return "contains a guessable word"
+    return None
 
 
 class Settings(BaseSettings):
@@ -22,7 +43,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
+    # Anything but an explicit ENVIRONMENT=development must bring its own strong SECRET_KEY.
+    environment: Literal["development", "test", "production"] = "production"
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'linli.db'}"
     model_dir: Path = PROJECT_ROOT / "models"
     nlu_data: Path = PROJECT_ROOT / "nlu_data"
@@ -47,15 +69,26 @@ class Settings(BaseSettings):
 
     default_community: str = "default"
     log_level: str = "INFO"
-    secret_key: SecretStr = SecretStr("dev-secret-change-me")
+    # Signs console form tokens. Development without one generates a random key once, kept under var_dir.
+    secret_key: SecretStr | None = None
+    var_dir: Path = PROJECT_ROOT / "var"
     staff_token_hours: int = 12
+    # Shared state for several server processes (rate limits, login throttle); empty: this process's
+    # memory for rate limits and the database for the login throttle.
+    redis_url: str | None = None
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses,
+    # `*` for any); empty believes none, so a client cannot choose its own address or scheme.
+    trusted_proxies: str = ""
 
     host: str = "127.0.0.1"
     port: int = 8000
 
     # Resident-facing limits.
     max_message_chars: int = Field(default=2000, description="longer messages are truncated before NLU")
+    # Public endpoints: messages per sender, and requests per client address (a village behind one
+    # NAT address shares the second figure).
     rate_limit_per_minute: int = 30
+    rate_limit_address_per_minute: int = 300  # 0 turns a limit off
     # Channels where buttons cannot be tapped: their replies also carry the choices numbered, in the text
     # (terminal, SMS) or in the speech (voice). PLAIN_TEXT_CHANNELS=voice,cli,sms in the environment.
     plain_text_channels: Annotated[frozenset[str], NoDecode] = frozenset({"voice", "cli", "sms"})
@@ -71,11 +104,39 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _reject_placeholder_secrets(self) -> Settings:
-        """Refuse to run production with the development secret."""
-        if self.environment == "production" and self.secret_key.get_secret_value() in _PLACEHOLDER_SECRETS:
-            raise ValueError("SECRET_KEY must be set to a real secret in production")
+    def _reject_weak_secrets(self) -> Settings:
+        """Outside development a weak SECRET_KEY or webhook secret stops the start, naming the reason."""
+        if self.environment == "development":
+            return self
+        secrets = (("SECRET_KEY", self.secret_key), ("TELEGRAM_WEBHOOK_SECRET", self.telegram_webhook_secret))
+        for name, secret in secrets:
+            if secret is not None and (reason := weak_secret_reason(secret.get_secret_value())):
+                raise ValueError(f"{name} is too weak ({reason}); generate one with "
+                                 "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return self
+
+    def signing_key(self) -> bytes:
+        """The secret key; development without one makes a random key once and keeps it in var_dir.
+
+        Outside development a missing key is refused here, which every server calls as it starts.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        if self.environment != "development":
+            raise ConfigurationError("SECRET_KEY is not set; set ENVIRONMENT=development to run with a generated key")
+        import os
+        import secrets
+
+        path = self.var_dir / "secret_key"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # created exclusively, so two processes starting together keep one key
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(secrets.token_urlsafe(32))
+        return path.read_text(encoding="utf-8").strip().encode()
 
     @property
     def nlu_model_dir(self) -> Path:

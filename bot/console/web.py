@@ -88,7 +88,7 @@ StaffDep = Annotated[StaffUser, Depends(current_staff, scope="function")]
 
 def csrf_token(runtime: Runtime, session_token: str) -> str:
     """The form token of one console session: a keyed hash, so nothing more needs storing."""
-    key = runtime.settings.secret_key.get_secret_value().encode()
+    key = runtime.settings.signing_key()
     return hmac.new(key, b"console-csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
 
 
