@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -64,10 +65,11 @@ async def drive(url: str, clients: int, rounds: int) -> tuple[list[float], float
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=clients * 2)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-        await conversation(client, "warm-up", [])
+        await conversation(client, f"web-{secrets.token_urlsafe(24)}", [])
         t0 = time.perf_counter()
-        for r in range(rounds):
-            await asyncio.gather(*(conversation(client, f"bench-{r}-{c}", latencies) for c in range(clients)))
+        for _ in range(rounds):
+            senders = [f"web-{secrets.token_urlsafe(24)}" for _ in range(clients)]
+            await asyncio.gather(*(conversation(client, sender, latencies) for sender in senders))
         elapsed = time.perf_counter() - t0
     return latencies, elapsed
 
@@ -79,7 +81,9 @@ def main() -> None:
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="linli-bench-")
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "LOG_LEVEL": "WARNING"}
+    # Every simulated resident comes from this one address: the per-address limit is off (0) here.
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "LOG_LEVEL": "WARNING",
+           "ENVIRONMENT": "development", "VAR_DIR": tmp, "RATE_LIMIT_ADDRESS_PER_MINUTE": "0"}
     linli = Path(sys.executable).parent / "linli"
     server = subprocess.Popen([str(linli), "serve", "--port", str(port)], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -71,7 +71,12 @@ def clock() -> FixedClock:
     return FixedClock()
 
 
+# A strong key for the test environment, which, like production, refuses to run without one.
+TEST_SECRET_KEY = "tEst-" + uuid.uuid4().hex + "-KEY-xyzw"
+
+
 def _base_settings(**kw: Any) -> Settings:
+    kw.setdefault("secret_key", TEST_SECRET_KEY)
     return Settings(_env_file=None, environment="test", **kw)  # type: ignore[call-arg]
 
 
@@ -177,7 +182,9 @@ class LiveServer:
     def __init__(self, app: Any) -> None:
         import uvicorn
 
-        self.config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        # No proxy headers at the server: the app itself trusts only the proxies its settings name.
+        self.config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+                                     proxy_headers=False)
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -207,11 +214,39 @@ def make_live(settings: Settings, nlu: Any, retriever: Any, *, clock: FixedClock
     return server, runtime
 
 
+# The bridge channels the tests speak through, each with a key of its own (see bot.backend.bridges).
+BRIDGE_CHANNELS = ("voice", "sms", "wecom", "wechat")
+
+
+def add_bridge(database_url: str, name: str, channel: str, community: str | None = None) -> str:
+    """Add a keyed bridge straight in the test database; returns its key."""
+    from bot.backend.bridges import add_bridge as add
+    from bot.backend.db import create_engine, create_sessionmaker
+
+    async def go() -> str:
+        engine = create_engine(database_url)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return (await add(session, name, channel, community, TEST_NOW))[1]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())  # type: ignore[no-any-return]
+
+
+def _bridged_client(url: str, database_url: str) -> httpx.Client:
+    """A client to a live server, carrying a bridge key for each bridge channel (tests.resident uses them)."""
+    client = httpx.Client(base_url=url, timeout=30)
+    client.database_url = database_url  # type: ignore[attr-defined]
+    client.bridge_keys = {ch: add_bridge(database_url, f"test-{ch}", ch) for ch in BRIDGE_CHANNELS}  # type: ignore[attr-defined]
+    return client
+
+
 @pytest.fixture
 def live(settings: Settings, nlu: Any, retriever: Any, clock: FixedClock) -> Iterator[httpx.Client]:
     """An HTTP client talking to a live server on a fresh SQLite database."""
     server, _ = make_live(settings, nlu, retriever, clock=clock)
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with _bridged_client(server.url, settings.database_url) as client:
         yield client
     server.stop()
 
@@ -222,8 +257,7 @@ def live_any(any_database_url: str, model_dir: Path, nlu: Any, retriever: Any,
     """An HTTP client talking to a live server, on SQLite and on PostgreSQL."""
     settings = _base_settings(database_url=any_database_url, model_dir=model_dir)
     server, _ = make_live(settings, nlu, retriever, clock=clock)
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        client.database_url = any_database_url  # type: ignore[attr-defined]
+    with _bridged_client(server.url, any_database_url) as client:
         yield client
     server.stop()
 

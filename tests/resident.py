@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 from typing import Any
 
 import httpx
@@ -15,8 +15,11 @@ class Resident:
     def __init__(self, client: httpx.Client, sender: str | None = None, *, channel: str = "web",
                  community: str | None = None) -> None:
         self.client = client
-        self.sender = sender or f"resident-{uuid.uuid4().hex[:8]}"
+        # A web or app client's sender is its own secret; other channels speak through a keyed bridge.
+        self.sender = sender or f"{channel}-{secrets.token_urlsafe(24)}"
         self.channel = channel
+        key = getattr(client, "bridge_keys", {}).get(channel)
+        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.community = community
         self.last: dict[str, Any] = {}
 
@@ -27,7 +30,7 @@ class Resident:
             body["community"] = self.community
         if message_id:
             body["message_id"] = message_id
-        r = self.client.post("/api/v1/messages", json=body)
+        r = self.client.post("/api/v1/messages", json=body, headers=self.headers)
         assert r.status_code == 200, r.text
         self.last = r.json()
         return self.last["replies"]

@@ -12,7 +12,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from bot.api.headers import SecurityHeaders
+from bot.api.limits import RateLimits
 from bot.bootstrap import Runtime
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -36,8 +40,15 @@ def create_app(runtime: Runtime) -> FastAPI:
             await task
             await runtime.close()
 
+    runtime.settings.signing_key()  # outside development, no server starts without a proper secret key
     app = FastAPI(title="邻里 Linli", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.rate_limits = RateLimits(runtime.settings)
+    app.add_middleware(SecurityHeaders)
+    if runtime.settings.trusted_proxies:
+        # Only these proxies may set the client's address and scheme (X-Forwarded-For / -Proto).
+        trusted = [h.strip() for h in runtime.settings.trusted_proxies.split(",") if h.strip()]
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
 
     from bot.api.staff import router as staff_router
     from bot.api.staff_bookings import router as staff_bookings_router
@@ -81,6 +92,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         retriever = runtime.services.retriever
         return {"status": "ok", "nlu_backend": runtime.settings.nlu_backend,
                 "index_version": getattr(retriever, "version", None), "services": len(runtime.catalog.services)}
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
     async def web_chat() -> FileResponse:

@@ -263,9 +263,11 @@ class ProcessedInbound(TimestampMixin, Base):
     """Inbound message ids already handled, with the replies given, so a retry does nothing twice."""
 
     __tablename__ = "processed_inbound"
-    __table_args__ = (UniqueConstraint("channel", "message_id"),)
+    # Per sender: one resident's message id never answers, or swallows, another resident's message.
+    __table_args__ = (UniqueConstraint("channel", "sender", "message_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
+    sender: Mapped[str] = mapped_column(String(128), default="")
     message_id: Mapped[str] = mapped_column(String(128))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     response: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -333,3 +335,32 @@ class NluCorrection(TimestampMixin, Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
 
+
+
+class Bridge(TimestampMixin, Base):
+    """A keyed front end that speaks for residents of one channel: a voice front end, a WeChat bridge.
+
+    Only a hash of the key is kept (the key is shown once when the bridge is added); the prefix lets
+    staff tell keys apart in `linli bridge list` without storing anything usable.
+    """
+
+    __tablename__ = "bridges"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    community_code: Mapped[str | None] = mapped_column(String(64))
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginThrottleEntry(Base):
+    """Failed sign-ins of one account or one client address, shared by every server process."""
+
+    __tablename__ = "login_throttle"
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_allowed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -11,7 +11,7 @@ import importlib
 from bot.cli.base import cli
 
 # Each module registers its commands on import; adding a family is adding a module name here.
-_COMMAND_MODULES = ("serve", "chat", "db", "admin", "nlu", "catalog", "index", "telegram", "testing")
+_COMMAND_MODULES = ("serve", "chat", "db", "admin", "bridge", "nlu", "catalog", "index", "telegram", "testing")
 
 
 def main() -> None:

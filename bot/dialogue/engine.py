@@ -51,6 +51,8 @@ class InboundMessage:
     community: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     chat_id: str | None = None
+    # A bridge keyed to one community speaks only for that community's residents.
+    community_locked: bool = False
 
 
 @dataclass
@@ -192,7 +194,7 @@ class DialogueEngine:
             session.add(Message(conversation_id=conv.id, direction="out", sender="bot", text=reply.text, buttons=[]))
             result = TurnResult(conv.id, conv.token, [reply], handoff=True)
             if msg.message_id:
-                session.add(ProcessedInbound(channel=msg.channel, message_id=msg.message_id,
+                session.add(ProcessedInbound(channel=msg.channel, sender=msg.sender, message_id=msg.message_id,
                                              conversation_id=conv.id, response=result.as_dict()))
         return result
 
@@ -212,6 +214,8 @@ class DialogueEngine:
             else:
                 identity, community = await self._sender(session, msg)
                 conv, _ = await residents.ensure_conversation(session, identity, community)
+            if msg.community_locked and conv.community.code != msg.community:
+                raise InvalidInput("this sender belongs to another community")
             # A deep copy: mutating the loaded JSON in place would make the new state equal to the "old"
             # one, and SQLAlchemy would then see no change to write.
             state: dict[str, Any] = copy.deepcopy(conv.state or {})
@@ -262,7 +266,7 @@ class DialogueEngine:
             conv.state = state
             result = TurnResult(conv.id, conv.token, turn.replies, handoff=conv.status == "handoff")
             if msg.message_id:
-                session.add(ProcessedInbound(channel=msg.channel, message_id=msg.message_id,
+                session.add(ProcessedInbound(channel=msg.channel, sender=msg.sender, message_id=msg.message_id,
                                              conversation_id=conv.id, response=result.as_dict()))
             await session.flush()
             return result
@@ -288,7 +292,8 @@ class DialogueEngine:
 
     async def _already_processed(self, session: AsyncSession, msg: InboundMessage) -> TurnResult | None:
         stmt = select(ProcessedInbound).where(
-            ProcessedInbound.channel == msg.channel, ProcessedInbound.message_id == msg.message_id
+            ProcessedInbound.channel == msg.channel, ProcessedInbound.sender == msg.sender,
+            ProcessedInbound.message_id == msg.message_id,
         )
         done = (await session.execute(stmt)).scalar_one_or_none()
         if done is None:

@@ -6,7 +6,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+# Control and invisible characters, and lone surrogates (a JSON "\\ud800" decodes to one, and no
+# database can store it as UTF-8).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff\ud800-\udfff]")
 
 
 @dataclass(frozen=True)

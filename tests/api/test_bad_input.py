@@ -48,11 +48,12 @@ def test_the_server_keeps_serving_after_bad_input(live: httpx.Client) -> None:
     [
         b"{not json",
         b"[]",
-        b'{"text": "hi"}',
         b'{"sender": "", "text": "hi"}',
-        b'{"sender": "a", "text": "hi", "channel": "carrier-pigeon"}',
-        b'{"sender": "a", "text": 12}',
-        b'{"sender": "a", "text": "hi", "community": "no-such-community"}',
+        b'{"sender": "a", "text": "hi"}',
+        b'{"sender": "a", "text": "hi", "channel": "Carrier Pigeon!"}',
+        b'{"sender": "web-tZ5bq0HcV9kW2mXyR8jL4n", "text": 12}',
+        b'{"sender": "web-tZ5bq0HcV9kW2mXyR8jL4n", "text": "hi", "community": "no-such-community"}',
+        b'{"sender": "web-tZ5bq0HcV9kW2mXyR8jL4n", "text": "hi", "message_id": "a\u0000b"}',
     ],
 )
 def test_malformed_requests_get_a_clear_4xx(live: httpx.Client, body: bytes) -> None:
