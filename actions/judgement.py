@@ -9,6 +9,7 @@ text so that the comment is the resident's words without them.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -135,9 +136,11 @@ def _entity_grade(entities: Sequence[Mapping[str, Any]]) -> int | None:
     for e in entities:
         if e.get("entity") == "rating":
             try:
-                return max(1, min(5, round(float(e["value"]))))
+                score = float(e["value"])
             except (TypeError, ValueError):
                 continue
+            if math.isfinite(score):
+                return max(1, min(5, round(score)))
     return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from bot.nlu.types import EntityDict, ParseResult
@@ -24,9 +25,8 @@ def parse_payload(text: str, known_intents: set[str]) -> ParseResult | None:
         if not isinstance(data, dict):
             return None
         for key, value in data.items():
-            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-                entities.append(EntityDict(entity=str(key), value=value if not isinstance(value, float) else int(value),
-                                           start=0, end=0, extractor="payload"))
+            if (value := _plain_value(value)) is not None:
+                entities.append(EntityDict(entity=str(key), value=value, start=0, end=0, extractor="payload"))
     intent = m.group(1)
     return ParseResult(
         text=text,
@@ -34,6 +34,26 @@ def parse_payload(text: str, known_intents: set[str]) -> ParseResult | None:
         intent_ranking=[{"name": intent, "confidence": 1.0}],
         entities=entities,
     )
+
+
+# Payloads are typed by anyone: values beyond these are not what any button sends, and are dropped.
+_MAX_NUMBER = 10**9
+_MAX_CHARS = 200
+
+
+def _plain_value(value: object) -> str | int | None:
+    """A payload value as a button would carry it: short text or a modest whole number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = int(value)
+    if isinstance(value, int):
+        return value if abs(value) < _MAX_NUMBER else None
+    if isinstance(value, str):
+        return value if len(value) <= _MAX_CHARS else None
+    return None
 
 
 def make_payload(intent: str, entities: dict[str, object] | None = None) -> str:

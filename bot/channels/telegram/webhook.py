@@ -42,8 +42,10 @@ def install(app: FastAPI, runtime: Runtime) -> TelegramService:
             return Response(status_code=403)
         try:
             data = await request.json()
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                return Response(status_code=400)  # JSON, but not an update: an array, a number, a string
             update = Update.de_json(data, service.application.bot)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             return Response(status_code=400)
         if update is None:
             return Response(status_code=400)
