@@ -89,7 +89,7 @@ def main() -> None:
     fake = FakeBotApi()
     fake_server = fake.start()
     with tempfile.TemporaryDirectory() as tmp:
-        base = Settings(_env_file=None, environment="test")  # type: ignore[call-arg]
+        base = Settings(_env_file=None, environment="development", var_dir=Path(tmp))  # type: ignore[call-arg]
         use_real = args.nlu == "real" or (args.nlu == "auto" and (base.model_dir / ".built").exists())
         settings = base.model_copy(
             update={

@@ -26,6 +26,8 @@ def test_a_resident_chats_on_the_web_page(live: httpx.Client) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 780}, locale="zh-CN")
+        blocked: list[str] = []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(str(live.base_url) + "/")
         expect(page).to_have_title("邻里社区助手")
         page.get_by_label("消息").fill("高龄津贴要带什么材料")
@@ -38,4 +40,5 @@ def test_a_resident_chats_on_the_web_page(live: httpx.Client) -> None:
         slot.click()
         expect(page.locator(".msg.bot").last).to_contain_text("几位")
         page.screenshot(path=str(ARTIFACTS / "chat-phone.png"), full_page=True)
+        assert not blocked, f"the page breaks its own content policy: {blocked}"
         browser.close()

@@ -20,6 +20,7 @@ from bot.backend.models import Message, utcnow
 from bot.backend.residents import ensure_community, ensure_conversation, ensure_identity
 from bot.backend.workorders import file_work_order
 from bot.config import PROJECT_ROOT, Settings
+from tests.conftest import _base_settings
 
 
 def csrf_of(html: str) -> str:
@@ -104,5 +105,4 @@ def settings_with_catalog_copy(database_url: str, model_dir: Path, tmp_path: Pat
     """Settings whose catalog is a copy, so an edit or import in a test never touches the repository's files."""
     catalog = tmp_path / "catalog"
     shutil.copytree(PROJECT_ROOT / "knowledge" / "catalog", catalog)
-    return Settings(_env_file=None, environment="test", database_url=database_url,  # type: ignore[call-arg]
-                    model_dir=model_dir, catalog_dir=catalog)
+    return _base_settings(database_url=database_url, model_dir=model_dir, catalog_dir=catalog)

@@ -40,6 +40,8 @@ def test_staff_sees_a_new_escalation_arrive_and_replies(console: ConsoleServer) 
     with sync_playwright() as p, httpx.Client(base_url=console.url, timeout=30) as api:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        blocked: list[str] = []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(f"{console.url}/console/")
         expect(page).to_have_title(re.compile("登录"))
         page.screenshot(path=str(ARTIFACTS / "01-login.png"))
@@ -73,6 +75,7 @@ def test_staff_sees_a_new_escalation_arrive_and_replies(console: ConsoleServer) 
         page.screenshot(path=str(ARTIFACTS / "05-work-orders.png"), full_page=True)
         phone.goto(f"{console.url}/console/work-orders/{late}")
         phone.screenshot(path=str(ARTIFACTS / "06-work-order-phone.png"), full_page=True)
+        assert not blocked, f"a console page breaks its own content policy: {blocked}"
         browser.close()
 
         got = api.get(f"/api/v1/conversations/{conv_id}/messages", params={"token": token}).json()

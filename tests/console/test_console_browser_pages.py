@@ -54,6 +54,8 @@ def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer, clock:
 
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+        blocked: list[str] = []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(f"{console.url}/console/login")
         page.get_by_label("用户名").fill("zhang")
         page.get_by_label("密码").fill(pw)
@@ -141,6 +143,7 @@ def test_staff_pages_render_and_work_in_a_browser(console: ConsoleServer, clock:
         expect(admin.locator("#saved")).to_contain_text("已保存")
         expect(admin.locator("h1")).to_contain_text("老年人助浴上门服务")
         admin.screenshot(path=str(ARTIFACTS / "20-service-saved.png"), full_page=False)
+        assert not blocked, f"a console page breaks its own content policy: {blocked}"
         browser.close()
 
         conv, token = resident.last["conversation_id"], resident.last["conversation_token"]

@@ -7,15 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.bootstrap import build_runtime
-from bot.config import Settings
 from bot.dialogue.engine import InboundMessage
-from tests.conftest import FixedClock, db_rows
+from tests.conftest import FixedClock, _base_settings, db_rows
 
 
 def test_two_workers_serialise_one_residents_turns(any_database_url: str, model_dir: Path, nlu: Any,
                                                    retriever: Any, clock: FixedClock) -> None:
-    settings = Settings(_env_file=None, environment="test", database_url=any_database_url,  # type: ignore[call-arg]
-                        model_dir=model_dir)
+    settings = _base_settings(database_url=any_database_url, model_dir=model_dir)
     texts = ["你好", "高龄津贴要带什么材料", "谢谢", "在哪里办", "几点上班", "好的", "再见", "你好"]
 
     async def run() -> list[Any]:
