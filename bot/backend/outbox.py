@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import Conversation, Message, Outbox, utcnow
@@ -39,11 +39,21 @@ async def notify(
     return message
 
 
-async def due_messages(session: AsyncSession, channel: str, limit: int = 50) -> list[Outbox]:
-    """Pending outbox rows of a channel whose time has come, oldest first."""
-    stmt = (select(Outbox).where(Outbox.channel == channel, Outbox.status == "pending", Outbox.due_at <= utcnow())
-            .order_by(Outbox.due_at, Outbox.id).limit(limit))
-    return list((await session.execute(stmt)).scalars())
+async def claim_due(session: AsyncSession, channel: str, *, now: dt.datetime, lease: dt.timedelta,
+                    limit: int = 50) -> list[Outbox]:
+    """Claim the channel's pending rows whose time has come, oldest first, for one sender alone.
+
+    One UPDATE … RETURNING moves each claimed row's due time `lease` ahead, so no other sender sees it
+    due until the lease runs out (a sender that dies mid-send leaves its rows to be claimed again later).
+    On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so concurrent senders take different
+    rows instead of waiting on each other; SQLite runs the statement under its single write lock.
+    """
+    due = (select(Outbox.id).where(Outbox.channel == channel, Outbox.status == "pending", Outbox.due_at <= now)
+           .order_by(Outbox.due_at, Outbox.id).limit(limit).with_for_update(skip_locked=True))
+    stmt = (update(Outbox).where(Outbox.id.in_(due.scalar_subquery()), Outbox.status == "pending")
+            .values(due_at=now + lease).returning(Outbox).execution_options(synchronize_session=False))
+    rows = list((await session.execute(stmt)).scalars())
+    return sorted(rows, key=lambda r: r.id)
 
 
 def mark_sent(row: Outbox) -> None:

@@ -2,8 +2,9 @@
 
 It also queues the booking messages that nobody asks for: a reminder the day before a booking and a
 rating request once it is over. Every step is a database fact (the outbox row, `reminder_sent`,
-`rating_requested`), so a restart loses and repeats nothing; a row being sent is leased by pushing its
-due time forward, so a crash mid-send makes it due again rather than lost.
+`rating_requested`), so a restart loses and repeats nothing. Rows are claimed by one sender at a time
+(see `outbox.claim_due`), several processes can drain one outbox; a crash mid-send makes the row due
+again after its lease rather than lost.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ class OutboxSender:
     async def _lease(self) -> list[_Pending]:
         out: list[_Pending] = []
         async with self.runtime.sessionmaker() as session, session.begin():
-            for row in await outbox.due_messages(session, self.channel):
+            # The outbox keeps its rows' times on the real clock (staff replies are stamped with it), so they
+            # are claimed by that clock too; self.clock decides which bookings call for messages.
+            for row in await outbox.claim_due(session, self.channel, now=utcnow(), lease=LEASE):
                 conv = await session.get(Conversation, row.conversation_id)
                 if conv is None:
                     outbox.mark_failed(row, "conversation missing", retry_in=None, final=True)
@@ -120,7 +123,6 @@ class OutboxSender:
                         Reply(row.text, buttons),
                     )
                 )
-                row.due_at = utcnow() + LEASE
         return out
 
     async def _send_one(self, item: _Pending) -> int:
