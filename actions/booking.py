@@ -595,7 +595,7 @@ class ActionSubmitBooking(Action):
                 conversation_id=ctx.conversation.id, service_id=service.id, slot_id=slot.id, people=people,
                 name=str(tracker.get_slot("name")), phone=str(tracker.get_slot("phone")),
                 local_day=services.local_now(ctx.community.code).date(), places=places_for(service, people),
-                address=address or None,
+                address=address or None, booked_at=services.clock(),
             )
         if booking is None:
             dispatcher.utter_message(response="utter_booking_slot_gone")

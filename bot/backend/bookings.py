@@ -152,8 +152,12 @@ async def book(
     local_day: dt.date,
     places: int | None = None,
     address: str | None = None,
+    booked_at: dt.datetime | None = None,
 ) -> Booking | None:
-    """Book a slot, taking `places` of it (default: one per person); None when it filled up meanwhile."""
+    """Book a slot, taking `places` of it (default: one per person); None when it filled up meanwhile.
+
+    `booked_at` is the turn's moment (the runtime's clock): whether a reminder is still due depends on it.
+    """
     taken = people if places is None else places
     if not await _take(session, slot_id, taken):
         return None
@@ -170,6 +174,7 @@ async def book(
         address=address,
         places=taken,
         status=ACTIVE,
+        created_at=booked_at or utcnow(),
     )
     session.add(booking)
     await session.flush()

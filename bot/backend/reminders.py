@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from bot.bootstrap import Runtime
 
 log = logging.getLogger(__name__)
+# The reminder is due at this local time the day before the booking. A booking made after that moment
+# gets none: its resident has just chosen the time, and a 明天 reminder seconds later is noise.
+REMINDER_AT = dt.time(18, 0)
 REMINDER = "温馨提醒：您预约的{service}在明天{time}（预约号{number}）。如需改期或取消，直接跟我说就行。"
 RATING_REQUEST = "您预约的{service}（{number}）已经结束，请为这次服务打个分："
 
@@ -61,12 +64,18 @@ async def queue_booking_messages(runtime: Runtime, now: dt.datetime) -> int:
                     await outbox.notify(session, conv, RATING_REQUEST.format(service=service, number=booking.number),
                                         kind="rating_request", buttons=rating_buttons(booking.number))
                     queued += 1
-            elif start.date() == now.astimezone(tz).date() + dt.timedelta(days=1):
+            elif reminder_due(booking, start, now):
                 if await _claim(session, booking.id, Booking.reminder_sent):
                     text = REMINDER.format(service=service, time=start.strftime("%H:%M"), number=booking.number)
                     await outbox.notify(session, conv, text, kind="reminder")
                     queued += 1
     return queued
+
+
+def reminder_due(booking: Booking, start: dt.datetime, now: dt.datetime) -> bool:
+    """Whether the day-before reminder of a booking starting at `start` (local time) is due now."""
+    due = dt.datetime.combine(start.date() - dt.timedelta(days=1), REMINDER_AT, start.tzinfo)
+    return due <= now < start and booking.created_at < due
 
 
 async def _claim(session: AsyncSession, booking_id: int, flag: InstrumentedAttribute[bool]) -> bool:

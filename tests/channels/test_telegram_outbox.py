@@ -26,7 +26,7 @@ async def _staff_reply(h: Harness, conversation_id: int, text: str) -> None:
         await notify(session, conv, text, kind="staff_reply", sender="staff")
 
 
-async def _booking(h: Harness, conv: Any, start: dt.datetime, number: str) -> None:
+async def _booking(h: Harness, conv: Any, start: dt.datetime, number: str, booked_at: dt.datetime) -> None:
     async with h.service.runtime.sessionmaker() as session, session.begin():
         slot = Slot(
             community_id=conv.community_id,
@@ -50,6 +50,7 @@ async def _booking(h: Harness, conv: Any, start: dt.datetime, number: str) -> No
                 people=1,
                 name="王秀兰",
                 phone="13812345678",
+                created_at=booked_at,
             )
         )
 
@@ -96,11 +97,19 @@ async def test_booking_reminder_the_day_before_and_rating_request_after(plumbing
     await r.say("/start")
     conv = await _conversation(plumbing, r)
     tomorrow_10 = dt.datetime.combine(clock.today + dt.timedelta(days=1), dt.time(10), TZ).astimezone(dt.UTC)
-    await _booking(plumbing, conv, tomorrow_10, "YY20260101001")
-    await _booking(plumbing, conv, clock() - dt.timedelta(hours=3), "YY20260101002")
+    await _booking(plumbing, conv, tomorrow_10, "YY20260101001", booked_at=clock())
+    two_days_ago = clock() - dt.timedelta(days=2)
+    await _booking(plumbing, conv, clock() - dt.timedelta(hours=3), "YY20260101002", booked_at=two_days_ago)
 
     before = r.received
-    assert await plumbing.service.sender.tick() == 2
+    assert await plumbing.service.sender.tick() == 1, "only the rating request: the reminder is due at 18:00"
+    evening = dt.datetime.combine(clock.today, dt.time(18, 5), TZ).astimezone(dt.UTC)
+    clock.advance(evening - clock())
+    # Booked at 19:00 for tomorrow, after its reminder was due: no reminder seconds after booking.
+    await _booking(plumbing, conv, tomorrow_10 + dt.timedelta(hours=4), "YY20260101003",
+                   booked_at=evening + dt.timedelta(minutes=55))
+    clock.advance(dt.timedelta(hours=1))
+    assert await plumbing.service.sender.tick() == 1
     texts = [c.params["text"] for c in r.pushed(before)]
     assert any("明天10:00" in t and "YY20260101001" in t for t in texts), texts
     assert any("打个分" in t and "YY20260101002" in t for t in texts), texts
@@ -108,6 +117,7 @@ async def test_booking_reminder_the_day_before_and_rating_request_after(plumbing
     assert db_rows(url, "SELECT number, reminder_sent, rating_requested FROM bookings ORDER BY number") == [
         ("YY20260101001", 1, 0),
         ("YY20260101002", 0, 1),
+        ("YY20260101003", 0, 0),
     ]
     # A restart (a new sender) queues nothing twice.
     from bot.channels.sender import OutboxSender
