@@ -39,6 +39,15 @@ async def notify(
     return message
 
 
+async def queue_unsent(session: AsyncSession, conversation_id: int, channel: str, texts_and_buttons: list[
+        tuple[str, list[dict[str, str]]]], error: str) -> None:
+    """Queue replies a channel could not send at once (already in the transcript), to be pushed later."""
+    for text, buttons in texts_and_buttons:
+        session.add(Outbox(conversation_id=conversation_id, channel=channel, kind="reply", text=text,
+                           buttons=buttons, due_at=utcnow(), last_error=error[:500]))
+    await session.flush()
+
+
 async def claim_due(session: AsyncSession, channel: str, *, now: dt.datetime, lease: dt.timedelta,
                     limit: int = 50) -> list[Outbox]:
     """Claim the channel's pending rows whose time has come, oldest first, for one sender alone.

@@ -44,6 +44,7 @@ class Call:
 
     method: str
     params: dict[str, Any]
+    failed: bool = False  # answered with an injected error: the chat never saw it
 
     @property
     def chat_id(self) -> int | None:
@@ -85,6 +86,12 @@ class FakeBotApi:
         """Recorded calls of a method, to one chat or all."""
         with self._lock:
             return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
+
+    def delivered(self, chat_id: int) -> list[str]:
+        """Texts that reached a chat (sends that did not fail), in order."""
+        with self._lock:
+            return [c.params.get("text", "") for c in self.calls
+                    if c.method == "sendMessage" and c.chat_id == chat_id and not c.failed]
 
     def methods(self) -> list[str]:
         """Names of all methods called so far, in order."""
@@ -131,6 +138,7 @@ class FakeBotApi:
                 self.failures.get(chat, []).pop(0) if chat in self.failures and self.failures[chat] else None
             )
         if failure is not None and method.startswith(("send", "edit")):
+            self.calls[-1].failed = True
             code, retry_after = failure
             body: dict[str, Any] = {
                 "ok": False,

@@ -125,3 +125,19 @@ async def test_booking_reminder_the_day_before_and_rating_request_after(plumbing
     assert await OutboxSender(plumbing.service.runtime, plumbing.service.push).tick() == 0
     await r.press("非常满意")
     assert db_rows(url, "SELECT subject_type, score FROM ratings") == [("booking", 5)]
+
+
+async def test_a_reply_the_bot_api_could_not_take_is_queued_and_sent_once_later(plumbing: Harness) -> None:
+    url = plumbing.service.runtime.settings.database_url
+    r = plumbing.resident()
+    await r.say("/start")
+    before = len(plumbing.fake.delivered(r.chat_id))
+    plumbing.fake.fail(r.chat_id, 502, times=4)  # the Bot API is down for every retry of the first reply
+    await r.say("你好")
+    assert len(plumbing.fake.delivered(r.chat_id)) == before, "nothing reached the chat while the Bot API was down"
+    queued = db_rows(url, "SELECT kind, status, text FROM outbox")
+    assert queued and all(row[:2] == ("reply", "pending") for row in queued), "queued, not dropped"
+    assert await plumbing.service.sender.tick() == len(queued)
+    assert plumbing.fake.delivered(r.chat_id)[before:] == [row[2] for row in queued], "delivered once it is back"
+    assert await plumbing.service.sender.tick() == 0, "and only once"
+    assert db_rows(url, "SELECT DISTINCT status FROM outbox") == [("sent",)]

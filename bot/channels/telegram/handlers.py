@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.backend import residents
+from bot.backend import outbox, residents
 from bot.bootstrap import Runtime
 from bot.channels.telegram.buttons import ButtonMemory, elderly_keyboard, inline_keyboard
 from bot.channels.telegram.delivery import mark_blocked, with_retries
@@ -26,7 +26,7 @@ from bot.dialogue.domain import Reply
 from bot.dialogue.engine import InboundMessage
 from telegram import Bot, Message, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 log = logging.getLogger(__name__)
@@ -226,24 +226,38 @@ class TelegramChannel:
             return
         if any(_ORDER_NO.search(r.text) for r in result.replies):
             self._photos.pop(sender, None)
+        sent: list[Reply] = []
         try:
-            await self.deliver(context.bot, chat_id, sender, result.replies)
+            await self.deliver(context.bot, chat_id, sender, result.replies, sent=sent)
         except Forbidden:
             await self._blocked(sender)
+        except (NetworkError, RetryAfter) as exc:
+            # The Bot API is unreachable now: the turn is done and Telegram will not redeliver a processed
+            # update, so what was not sent goes to the outbox, whose sender retries with backoff.
+            unsent = result.replies[len(sent):]
+            log.warning("telegram replies not sent (%s); %d queued in the outbox", exc, len(unsent))
+            async with self.runtime.sessionmaker() as session, session.begin():
+                await outbox.queue_unsent(session, result.conversation_id, CHANNEL,
+                                          [(r.text, [b.as_dict() for b in r.buttons]) for r in unsent], str(exc))
 
-    async def deliver(self, bot: Bot, chat_id: int | str, sender: str, replies: Sequence[Reply]) -> None:
-        """Send replies in the resident's style; raises Forbidden when the bot is blocked."""
+    async def deliver(self, bot: Bot, chat_id: int | str, sender: str, replies: Sequence[Reply],
+                      sent: list[Reply] | None = None) -> None:
+        """Send replies in the resident's style, adding each one sent to `sent`; raises Forbidden when the
+        bot is blocked, NetworkError when the Bot API cannot be reached after retries."""
         if not replies:
             return
+        done = sent if sent is not None else []
         if await self.is_elderly(sender):
             markup, shown = elderly_keyboard([b for r in replies for b in r.buttons])
             self.buttons.offered(sender, shown)
             for i, reply in enumerate(replies):
                 await self._send(bot, chat_id, reply.text, markup if i == len(replies) - 1 else None)
+                done.append(reply)
             return
         for reply in replies:
             inline = inline_keyboard(self.buttons, reply.buttons) if reply.buttons else None
             await self._send(bot, chat_id, reply.text, inline)
+            done.append(reply)
 
     async def is_elderly(self, sender: str) -> bool:
         """Whether the resident chose big buttons (cached; the database is the truth)."""
