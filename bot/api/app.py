@@ -53,8 +53,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     from bot.api.staff import router as staff_router
     from bot.api.staff_bookings import router as staff_bookings_router
     from bot.channels.rest import router as rest_router
+    from bot.channels.web_events import router as web_events_router
 
     app.include_router(rest_router)
+    app.include_router(web_events_router)
     app.include_router(staff_router)
     app.include_router(staff_bookings_router)
     _load_optional_components()
