@@ -29,10 +29,15 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from bot.backend.leadership import lead
         from bot.backend.reminders import run_periodically
 
+        async def booking_messages(finish: asyncio.Event) -> None:
+            await run_periodically(runtime, finish, runtime.settings.reminder_interval_seconds)
+
+        # However many workers serve, one of them queues reminders and rating requests at a time.
         stop = asyncio.Event()
-        task = asyncio.create_task(run_periodically(runtime, stop, runtime.settings.reminder_interval_seconds))
+        task = asyncio.create_task(lead(runtime.db, "booking-messages", booking_messages, stop))
         try:
             yield
         finally:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from bot.backend.leadership import lead
 from bot.bootstrap import Runtime
 from bot.channels.sender import OutboxSender, RecipientGone
 from bot.channels.telegram.handlers import TelegramChannel
@@ -100,6 +101,8 @@ class TelegramService:
         self.channel: TelegramChannel = self.application.bot_data["channel"]
         self.sender = OutboxSender(runtime, self.push, interval=sender_interval)
         self._sender_task: asyncio.Task[None] | None = None
+        self._polling_task: asyncio.Task[None] | None = None
+        self._stop_polling = asyncio.Event()
 
     async def push(self, chat_id: str, sender: str, replies: Sequence[Reply]) -> None:
         """Deliver outbox messages, turning Bot API errors into the sender's terms."""
@@ -116,8 +119,10 @@ class TelegramService:
         await app.initialize()
         await app.start()
         if self.polling:
-            assert app.updater is not None
-            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0.0, timeout=10)
+            # Telegram serves getUpdates to one poller per bot: with several workers, the one that leads.
+            self._stop_polling = asyncio.Event()
+            self._polling_task = asyncio.create_task(
+                lead(self.runtime.db, "telegram-polling", self._poll, self._stop_polling), name="telegram-polling")
         elif settings.telegram_webhook_url:
             secret = settings.telegram_webhook_secret
             await app.bot.set_webhook(
@@ -128,8 +133,22 @@ class TelegramService:
             log.info("telegram webhook set to %s", settings.telegram_webhook_url)
         self._sender_task = asyncio.create_task(self.sender.run(), name="telegram-outbox")
 
+    async def _poll(self, finish: asyncio.Event) -> None:
+        """Poll for updates until asked to finish."""
+        updater = self.application.updater
+        assert updater is not None
+        await updater.start_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0.0, timeout=10)
+        try:
+            await finish.wait()
+        finally:
+            if updater.running:
+                await updater.stop()
+
     async def stop(self) -> None:
-        """Stop the sender and the application, in that order."""
+        """Stop polling, the sender and the application, in that order."""
+        if self._polling_task is not None:
+            self._stop_polling.set()
+            await self._polling_task
         self.sender.stop()
         if self._sender_task is not None:
             await self._sender_task
