@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     plain_text_channels: Annotated[frozenset[str], NoDecode] = frozenset({"voice", "cli", "sms"})
     # How often booking reminders and rating requests are looked for.
     reminder_interval_seconds: float = 60.0
+    # How long a claimed outbox row waits for its sender before another process may send it.
+    outbox_lease_seconds: float = 300.0
 
     @field_validator("plain_text_channels", mode="before")
     @classmethod

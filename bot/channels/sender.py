@@ -25,9 +25,10 @@ from bot.errors import BackendUnavailable, LinliError
 
 log = logging.getLogger(__name__)
 
-# Resident-facing lines of the scheduled messages; the booking's details are filled in.
-LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 6
+# Rows claimed per round. A claimed row not marked sent within the lease (OUTBOX_LEASE_SECONDS) is due again:
+# its sender died. A message in flight at that moment may then reach the resident twice; none is lost.
+BATCH = 50
 
 
 class RecipientGone(LinliError):
@@ -70,15 +71,21 @@ class OutboxSender:
         self.channel = channel
         self.interval = interval
         self.clock = clock or runtime.services.clock
+        self.lease = dt.timedelta(seconds=runtime.settings.outbox_lease_seconds)
         self._stop = asyncio.Event()
+        self._claimed = 0
 
     async def run(self) -> None:
-        """Loop until stopped; one bad round is logged, never fatal."""
+        """Loop until stopped; one bad round is logged, never fatal. A full batch is followed at once by
+        the next, so a backlog drains at the channel's pace rather than one batch per interval."""
         while not self._stop.is_set():
+            self._claimed = 0
             try:
                 await self.tick()
             except Exception:
                 log.exception("outbox round failed")
+            if self._claimed >= BATCH:
+                continue
             try:
                 await asyncio.wait_for(self._stop.wait(), self.interval)
             except TimeoutError:
@@ -106,7 +113,9 @@ class OutboxSender:
         async with self.runtime.sessionmaker() as session, session.begin():
             # The outbox keeps its rows' times on the real clock (staff replies are stamped with it), so they
             # are claimed by that clock too; self.clock decides which bookings call for messages.
-            for row in await outbox.claim_due(session, self.channel, now=utcnow(), lease=LEASE):
+            rows = await outbox.claim_due(session, self.channel, now=utcnow(), lease=self.lease, limit=BATCH)
+            self._claimed = len(rows)
+            for row in rows:
                 conv = await session.get(Conversation, row.conversation_id)
                 if conv is None:
                     outbox.mark_failed(row, "conversation missing", retry_in=None, final=True)

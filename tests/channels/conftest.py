@@ -20,7 +20,7 @@ from bot.config import Settings
 from tests.channels.fake_bot_api import TOKEN, Call, FakeBotApi, callback_update, message_update
 from tests.conftest import FixedClock, _base_settings
 
-WEBHOOK_SECRET = "tgHook_8fK2qLm9ZxR4vN7cB1wT5yH3"  # strong, as it must be outside development
+WEBHOOK_SECRET = "tgHook_8fK2qLm9ZxR4vN7cB1wT5yH3pQ"  # strong, as it must be outside development
 
 
 class UnderstandsNothing:
