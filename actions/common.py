@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actions.runtime import ActionServices
 from bot.backend.models import Conversation
 from bot.errors import NotFound
+from bot.masking import mask_phone as mask_phone  # the actions import it from here
 from knowledge.schema import CommunitySettings, Service
 
 WEEKDAYS = "一二三四五六日"
@@ -67,16 +68,6 @@ def format_clock(moment: dt.datetime, tz: str) -> str:
     from zoneinfo import ZoneInfo
 
     return moment.astimezone(ZoneInfo(tz)).strftime("%H:%M")
-
-
-def mask_phone(phone: str | None) -> str:
-    """138****5678: enough for the resident to recognise, not enough to misuse."""
-    if not phone:
-        return ""
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) >= 7:
-        return digits[:3] + "****" + digits[-4:]
-    return "****"
 
 
 def normalise_phone(value: Any) -> str | None:

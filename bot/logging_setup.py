@@ -1,56 +1,102 @@
-"""Logging set-up with personal data masked in every record.
+"""Logging set-up with personal data masked in every line, whichever logger wrote it.
 
-Phone numbers and ID numbers are personal information under PIPL; a filter on the root handler masks
-them in every log line, whichever module wrote it, so that no call site has to remember to.
+Phone numbers and ID numbers are personal information under PIPL. Masking happens twice on our root
+handler: a filter masks the record itself (its message and arguments, its traceback and stack text), so
+every handler after ours sees it masked too; and the formatter masks the final formatted line, so a
+field no filter knows of (a custom format, an exception's own message inside the traceback) cannot slip
+through. What counts as personal data, and how it is masked, is decided in `bot.masking`.
+
+uvicorn brings its own handlers for its loggers (`uvicorn`, `uvicorn.error`, `uvicorn.access`) that
+would write request lines and tracebacks past ours; `setup_logging` takes them off and lets those
+loggers propagate to the root, and `uvicorn_options` tells uvicorn not to put them back.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from typing import IO
+from typing import IO, Any
 
-# Mainland ID numbers (18 digits, last may be X), mobile numbers (11 digits starting 1[3-9]),
-# with optional separators that speech front ends and people insert.
-_ID_RE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
-_LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{3,4})(\d{4})(?!\d)")
+from bot.masking import mask_log_line, mask_personal_data
 
+__all__ = ["UVICORN_LOGGERS", "MaskingFilter", "MaskingFormatter", "mask_personal_data", "setup_logging",
+           "uvicorn_options"]
 
-def mask_personal_data(text: str) -> str:
-    """Mask ID and phone numbers: keep enough to recognise, not enough to use."""
-    text = _ID_RE.sub(lambda m: f"{m.group(1)[:3]}{'*' * 11}{m.group(2)}", text)
-    text = _MOBILE_RE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
-    text = _LANDLINE_RE.sub(lambda m: f"{m.group(1)}-****{m.group(3)}", text)
-    return text
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+_TRACEBACKS = logging.Formatter()
+# Loggers whose debug lines carry SQL parameters: conversation tokens, sender secrets, password hashes,
+# which no mask can tell by their shape. They log at INFO at the most verbose.
+_PARAMETER_LOGGERS = ("aiosqlite",)
 
 
 class MaskingFilter(logging.Filter):
-    """Rewrite each record's message with personal data masked."""
+    """Rewrite each record with personal data masked: message, arguments, traceback and stack text."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Mask the fully formatted message, then drop the args that produced it."""
+        """Mask the formatted message, then drop the args that produced it; mask the traceback text."""
         try:
             message = record.getMessage()
         except Exception:  # a broken format string must not lose the log line
             message = str(record.msg)
-        record.msg = mask_personal_data(message)
+        record.msg = mask_log_line(message)
         record.args = None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text once set, so the traceback is formatted (and masked) once here.
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_log_line(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_log_line(record.stack_info)
         return True
+
+
+class MaskingFormatter(logging.Formatter):
+    """A formatter whose every line, traceback included, leaves with personal data masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The usual line, masked as a whole."""
+        return mask_log_line(super().format(record))
 
 
 class _LinliHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Our own handler class, so set-up run twice replaces it instead of adding a second one."""
 
 
+def masking_handler(stream: IO[str] | None = None) -> logging.Handler:
+    """A stream handler that masks personal data, for the root logger or any other."""
+    handler = _LinliHandler(stream)
+    handler.setFormatter(MaskingFormatter(FORMAT))
+    handler.addFilter(MaskingFilter())
+    return handler
+
+
+def _route_uvicorn_to_root() -> None:
+    """Take uvicorn's own handlers off its loggers, so their lines go through the root's masking handler."""
+    for name in UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        for h in list(logger.handlers):
+            logger.removeHandler(h)
+        logger.propagate = True
+
+
 def setup_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:
-    """Configure the root logger once, with the masking filter on its handler."""
+    """Configure the root logger once, with the masking handler, and send uvicorn's loggers to it."""
     root = logging.getLogger()
     for h in list(root.handlers):
         if isinstance(h, _LinliHandler):
             root.removeHandler(h)
-    handler = _LinliHandler(stream)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(MaskingFilter())
-    root.addHandler(handler)
+    root.addHandler(masking_handler(stream))
     root.setLevel(level.upper())
+    for name in _PARAMETER_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    _route_uvicorn_to_root()
+
+
+def uvicorn_options(level: str, *, access_log: bool = True) -> dict[str, Any]:
+    """The logging options for uvicorn.run / uvicorn.Config once `setup_logging` has run.
+
+    log_config=None keeps uvicorn from installing its default handlers (which write past our masking);
+    its loggers then propagate to the root handler. Access lines name the path and query of each
+    request; with masking they may be kept (a conversation token in ?token= shows as ***).
+    """
+    return {"log_config": None, "log_level": level.lower(), "access_log": access_log}

@@ -17,6 +17,7 @@ from bot.api.deps import RuntimeDep, SessionDep, StaffDep
 from bot.backend import slot_admin
 from bot.backend.models import Community, Slot, StaffUser
 from bot.errors import InvalidInput
+from bot.masking import mask_phone
 
 router = APIRouter(prefix="/api/v1/staff")
 
@@ -94,8 +95,6 @@ async def add_slot(body: SlotIn, runtime: RuntimeDep, session: SessionDep, staff
 async def list_bookings(runtime: RuntimeDep, session: SessionDep, staff: StaffDep,
                         day: Annotated[dt.date, Query()], community: str | None = None) -> list[dict[str, Any]]:
     """The day's bookings of the community, phone numbers masked."""
-    from actions.common import mask_phone
-
     c = await _community(session, staff, community)
     tz = runtime.services.community(c.code).timezone
     return [{"number": b.number, "service": b.service_id, "start": _slot_dict(b.slot, tz)["start"],

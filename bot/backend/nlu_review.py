@@ -2,7 +2,9 @@
 
 A resident message needs review when its intent confidence fell below the fallback threshold or the
 assistant gave up (`nlu_fallback`). Staff pick the right intent and entities; the correction is kept as an
-`NluCorrection` and exported as Rasa 3.x YAML that `linli train` (or Rasa itself) reads.
+`NluCorrection` and exported as Rasa 3.x YAML that `linli train` (or Rasa itself) reads. The export
+carries no resident's phone or ID number: they are zeroed in shape (`bot.masking.mask_for_training`),
+in the text and in the entity values alike.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.backend.models import Conversation, Message, NluCorrection, StaffUser
 from bot.backend.staff_actions import audit
 from bot.errors import InvalidInput, NotFound
+from bot.masking import mask_for_training, mask_personal_data
 
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -59,8 +62,9 @@ def parse_entities(field: str, text: str, allowed: Iterable[str],
     """Read "service=高龄津贴, date=明天" into entities with their place in the text.
 
     A value found in the text is annotated where it occurs; otherwise the span the assistant had found
-    for that entity is kept (a normalised value such as service=elderly-allowance). InvalidInput names a
-    malformed item or an entity the domain does not know.
+    for that entity is kept (a normalised value such as service=elderly-allowance). Staff see phone
+    numbers masked, so a value typed as shown (phone=138****5678) stands for the number the assistant
+    found there. InvalidInput names a malformed item or an entity the domain does not know.
     """
     names = set(allowed)
     out: list[dict[str, Any]] = []
@@ -78,6 +82,8 @@ def parse_entities(field: str, text: str, allowed: Iterable[str],
             span = next((e for e in understood if e.get("entity") == name and isinstance(e.get("start"), int)), None)
             if span is not None:
                 entity.update(start=span["start"], end=span["end"])
+                if value != str(span.get("value")) and mask_personal_data(str(span.get("value"))) == value:
+                    entity["value"] = span.get("value")
         out.append(entity)
     return out
 
@@ -92,7 +98,7 @@ async def save_correction(session: AsyncSession, item: ReviewItem, staff: StaffU
     message.reviewed = True
     await session.flush()
     audit(session, staff, "nlu_correction", "message", message.id, intent=intent,
-          was=message.intent, entities=[f"{e['entity']}={e['value']}" for e in entities])
+          was=message.intent, entities=[f"{e['entity']}={mask_personal_data(str(e['value']))}" for e in entities])
     return correction
 
 
@@ -130,11 +136,17 @@ def annotate(text: str, entities: Sequence[dict[str, Any]]) -> str:
     return "".join(out).strip()
 
 
+def training_example(text: str, entities: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """A correction's text and entities with phone and ID numbers zeroed; offsets stay valid (one
+    character for one)."""
+    return mask_for_training(text), [{**e, "value": mask_for_training(str(e.get("value", "")))} for e in entities]
+
+
 def export_yaml(rows: Iterable[NluCorrection]) -> str:
     """Corrections as a Rasa 3.x NLU file: one `- intent:` block per intent, examples de-duplicated."""
     by_intent: dict[str, list[str]] = {}
     for row in rows:
-        line = annotate(row.text, row.entities or [])
+        line = annotate(*training_example(row.text, row.entities or []))
         if line and line not in by_intent.setdefault(row.intent, []):
             by_intent[row.intent].append(line)
     lines = ['version: "3.1"', "", "# Corrections made by community staff in the console.", "nlu:"]

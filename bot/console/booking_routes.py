@@ -15,7 +15,7 @@ from bot.api.deps import RuntimeDep
 from bot.backend import community_hours, slot_admin
 from bot.backend.models import Community, Slot, StaffUser
 from bot.bootstrap import Runtime
-from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, visible
+from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, revealed, visible
 from bot.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/console")
@@ -34,9 +34,7 @@ async def _communities(session: SessionDep, staff: StaffUser) -> list[Community]
 async def _view(request: Request, runtime: Runtime, session: SessionDep, staff: StaffUser, *, service: str,
                 day: str, community: str, error: str = "", status_code: int = 200,
                 hours_error: str = "", hours_typed: str = "") -> Response:
-    """The day view: pickers, the opening hours, the slots and the day's bookings."""
-    from actions.common import mask_phone
-
+    """The day view: pickers, the opening hours, the slots and the day's bookings (phones masked)."""
     communities = await _communities(session, staff)
     if not communities:
         raise ConsoleError(404, "还没有任何社区。")
@@ -53,8 +51,7 @@ async def _view(request: Request, runtime: Runtime, session: SessionDep, staff: 
         the_day = runtime.services.local_now(chosen.code).date()
     slots = await slot_admin.day_slots(session, chosen, svc, settings, the_day)
     booked = await slot_admin.day_bookings(session, chosen.id, the_day, svc.id)
-    rows = [{"b": b, "start": b.slot.start_at.astimezone(tz).strftime("%H:%M"), "phone": mask_phone(b.phone)}
-            for b in booked]
+    rows = [{"b": b, "start": b.slot.start_at.astimezone(tz).strftime("%H:%M")} for b in booked]
     return render(request, "bookings.html", runtime, staff, status_code=status_code,  # type: ignore[no-any-return]
                   services=services, svc=svc, day=the_day, communities=communities, community=chosen,
                   opening_hours=settings.opening_hours, community_name=settings.name,
@@ -159,6 +156,13 @@ async def cancel_booking(number: str, request: Request, runtime: RuntimeDep, ses
         return await _view(request, runtime, session, staff, service=booking.service_id, day=str(booking.slot.day),
                            community=code, status_code=409, error=f"预约 {booking.number} 已是“{booking.status}”。")
     return _back(booking.service_id, booking.slot.day, code)
+
+
+@router.post("/bookings/{number}/reveal")
+async def reveal_phone(number: str, session: SessionDep, staff: CheckedStaffDep) -> Response:
+    """The booking's full phone number, for staff who must call the resident (audited)."""
+    booking = await visible(slot_admin.visible_booking(session, staff, number), "这条预约")
+    return revealed(session, staff, "booking", booking.number, phone=booking.phone)
 
 
 @router.post("/bookings/hours")

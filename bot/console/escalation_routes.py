@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.deps import RuntimeDep
 from bot.backend import escalations, staff_actions
-from bot.backend.models import Escalation, StaffUser
-from bot.console.web import CheckedStaffDep, SessionDep, StaffDep, render, visible
+from bot.backend.models import Escalation, Message, StaffUser
+from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, revealed, visible
 
 router = APIRouter(prefix="/console")
 URGENT_REASONS = ("emergency", "bad_rating")
@@ -61,7 +62,18 @@ async def transcript_fragment(escalation_id: int, request: Request, runtime: Run
     """The transcript alone, polled so the resident's new messages show up while staff type."""
     esc = await _get(session, staff, escalation_id)
     lines = await staff_actions.transcript(session, esc.conversation_id)
-    return render(request, "_transcript.html", runtime, staff, lines=lines)  # type: ignore[no-any-return]
+    return render(request, "_transcript.html", runtime, staff, lines=lines, esc_id=esc.id)  # type: ignore[no-any-return]
+
+
+@router.post("/escalations/{escalation_id}/messages/{message_id}/reveal")
+async def reveal_message(escalation_id: int, message_id: int, session: SessionDep, staff: CheckedStaffDep) -> Response:
+    """One message of the transcript unmasked, for staff who must call the number in it (audited)."""
+    esc = await _get(session, staff, escalation_id)
+    stmt = select(Message.text).where(Message.id == message_id, Message.conversation_id == esc.conversation_id)
+    text = (await session.execute(stmt)).scalar_one_or_none()
+    if text is None:
+        raise ConsoleError(404, "没有找到这条消息，或它不属于您的社区。")
+    return revealed(session, staff, "message", message_id, text=text)
 
 
 def _back(esc: Escalation, anchor: str = "") -> RedirectResponse:

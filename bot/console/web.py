@@ -13,14 +13,17 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.deps import RuntimeDep
 from bot.backend.models import StaffUser, utcnow
 from bot.backend.staff import user_for_token
+from bot.backend.staff_actions import audit
 from bot.bootstrap import Runtime
 from bot.errors import NotFound
+from bot.masking import mask_personal_data, mask_phone
 from knowledge.emergencies import load_emergencies
 
 HERE = Path(__file__).parent
@@ -119,6 +122,16 @@ def render(request: Request, name: str, runtime: Runtime, staff: StaffUser | Non
         status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
+def revealed(session: AsyncSession, staff: StaffUser, object_type: str, object_id: object,
+             **values: str | None) -> JSONResponse:
+    """One object's numbers in full, for staff who must call the resident; each reveal is audited.
+
+    Pages show them masked (the `masked` filters); console.js swaps in these values on a click.
+    """
+    audit(session, staff, "reveal_phone", object_type, object_id, fields=sorted(values))
+    return JSONResponse({k: v or "" for k, v in values.items()}, headers={"Cache-Control": "no-store"})
+
+
 def waited(since: dt.datetime, now: dt.datetime | None = None) -> str:
     """How long something has waited, the way staff say it: 不到1分钟, 12分钟, 3小时5分, 2天."""
     minutes = int(((now or utcnow()) - since).total_seconds() // 60)
@@ -138,3 +151,6 @@ def local_time(moment: dt.datetime | None, tz: ZoneInfo, fmt: str = "%m-%d %H:%M
 
 templates.env.filters["waited"] = waited
 templates.env.filters["local"] = local_time
+# Resident text and phone fields are shown masked; staff who must call reveal one number (audited).
+templates.env.filters["masked"] = mask_personal_data
+templates.env.filters["masked_phone"] = mask_phone

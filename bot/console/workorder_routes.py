@@ -14,7 +14,7 @@ from bot.api.deps import RuntimeDep
 from bot.backend import staff_actions, work_order_assign, workorders
 from bot.backend.models import StaffUser, WorkOrder, utcnow
 from bot.bootstrap import Runtime
-from bot.console.web import CheckedStaffDep, SessionDep, StaffDep, render, visible
+from bot.console.web import CheckedStaffDep, SessionDep, StaffDep, render, revealed, visible
 from bot.errors import InvalidInput
 
 router = APIRouter(prefix="/console")
@@ -93,6 +93,14 @@ def _detail(request: Request, runtime: Runtime, staff: StaffUser, order: WorkOrd
     return render(request, "work_order.html", runtime, staff, status_code=status_code, order=order,  # type: ignore[no-any-return]
                   overdue=workorders.is_overdue(order), next_statuses=workorders.TRANSITIONS[order.status],
                   finished=order.status in work_order_assign.FINISHED, **extra)
+
+
+@router.post("/work-orders/{number}/reveal")
+async def reveal_phone(number: str, session: SessionDep, staff: CheckedStaffDep) -> Response:
+    """The order's contact number, and its description and place unmasked, for staff who must call (audited)."""
+    order = await _get(session, staff, number)
+    return revealed(session, staff, "work_order", order.number, phone=order.contact_phone,
+                    description=order.description, location=order.location)
 
 
 @router.post("/work-orders/{number}/status")

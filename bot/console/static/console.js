@@ -1,7 +1,52 @@
 // Keeps console lists fresh without a build step: any element with data-poll is re-fetched every
-// data-interval ms and replaced when its HTML changed; quick-reply chips fill the reply box.
+// data-interval ms and replaced when its HTML changed; quick-reply chips fill the reply box; a 显示号码
+// button (form[data-reveal-form]) fetches one object's full numbers and shows them in place.
 (function () {
   "use strict";
+
+  // Values revealed on this page, by the form's address, put back when polling redraws a list.
+  var revealed = {};
+
+  function fill(form, values) {
+    var scope = form.closest("[data-reveal-scope]") || document;
+    Object.keys(values).forEach(function (field) {
+      scope.querySelectorAll('[data-reveal="' + field + '"]').forEach(function (el) {
+        if (values[field]) { el.textContent = values[field]; el.classList.add("revealed"); }
+      });
+    });
+    form.remove();
+  }
+
+  function showRevealed(root) {
+    root.querySelectorAll("form[data-reveal-form]").forEach(function (form) {
+      var values = revealed[form.action];
+      if (values) { fill(form, values); }
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-reveal-form]")) { return; }
+    event.preventDefault();
+    var button = form.querySelector("[type=submit]");
+    fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" },
+      body: new URLSearchParams(new FormData(form))
+    })
+      .then(function (resp) {
+        if (!resp.ok) { throw new Error(String(resp.status)); }
+        return resp.json();
+      })
+      .then(function (values) {
+        revealed[form.action] = values;
+        showRevealed(document);
+      })
+      .catch(function () {
+        if (button) { button.value = "显示失败，请刷新页面后重试"; }
+      });
+  });
 
   function ids(root) {
     return Array.prototype.map.call(root.querySelectorAll("[data-id]"), function (el) { return el.dataset.id; });
@@ -26,6 +71,7 @@
           var old = el.querySelector(".transcript");
           var kept = old ? old.scrollTop : 0;
           el.innerHTML = html;
+          showRevealed(el);
           var added = 0;
           el.querySelectorAll("[data-id]").forEach(function (item) {
             if (seen.indexOf(item.dataset.id) < 0) { item.classList.add("new"); added += 1; }
