@@ -182,9 +182,12 @@ class LiveServer:
     def __init__(self, app: Any) -> None:
         import uvicorn
 
-        # No proxy headers at the server: the app itself trusts only the proxies its settings name.
-        self.config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
-                                     proxy_headers=False)
+        from bot.logging_setup import uvicorn_options
+
+        # Logged as `linli serve` logs (through the masking handler); no proxy headers at the server: the app
+        # itself trusts only the proxies its settings name.
+        self.config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", proxy_headers=False,
+                                     **uvicorn_options("WARNING"))
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
