@@ -12,8 +12,11 @@ Contract (the retrieval index and the NLU engine both rely on it; keep it stable
   negatives; pairs of one class with *different* positives can still meet in a batch, so give each
   class one canonical positive where the classes are few. ``epochs=1`` is a quick default; the
   retrieval index trains 3 epochs (~6 s CPU for ~11k pairs).
-- ``load_encoder(name_or_path) -> SentenceTransformer`` loads a saved encoder from a directory, or a
-  pretrained model by name from the local Hugging Face cache only (never the network).
+- ``load_encoder(name_or_path) -> TextEncoder`` loads a saved encoder from a directory, or a
+  pretrained model by name from the local Hugging Face cache only (never the network). A saved plain
+  StaticEmbedding (what ``train_encoder`` writes) is run with numpy (`knowledge.static_encoder`), so
+  serving imports neither torch nor sentence-transformers; anything else goes through
+  sentence-transformers.
 
 Encode with ``model.encode(texts, normalize_embeddings=True)``; text the encoder has never seen maps to
 the zero vector, whose similarity to everything is 0.
@@ -35,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from tokenizers import Tokenizer
+
+    from knowledge.static_encoder import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +216,16 @@ def train_encoder(
     return model
 
 
-def load_encoder(name_or_path: str | Path) -> SentenceTransformer:
-    """Load a saved encoder directory, or a pretrained model from the local cache only (never the network)."""
+def load_encoder(name_or_path: str | Path) -> TextEncoder:
+    """Load a saved encoder directory, or a pretrained model from the local cache only (never the network).
+
+    A plain saved StaticEmbedding is evaluated with numpy: the same vectors without importing torch,
+    which made up 350 of the 660 MB of a serving process (`bench/memory_bench.py --before`).
+    """
+    from knowledge.static_encoder import StaticEmbeddingEncoder, is_static_embedding
+
+    if Path(name_or_path).is_dir() and is_static_embedding(name_or_path):
+        return StaticEmbeddingEncoder.load(name_or_path)
     # The environment switches cover libraries imported after this point; local_files_only covers the rest.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

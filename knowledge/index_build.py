@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.errors import ModelNotFoundError
-from knowledge.dense import DenseIndex
+from knowledge.dense import DenseIndex, DenseParams
 from knowledge.loader import Catalog, load_catalog
 from knowledge.passages import build_passages, passages_from_dicts, training_pairs
 from knowledge.retriever import FusionParams, RetrievalResult, Retriever, default_query_normalizer
@@ -62,7 +62,8 @@ def _file_hashes(directory: Path) -> dict[str, str]:
     for f in sorted(p for p in directory.rglob("*") if p.is_file()):
         rel = f.relative_to(directory).as_posix()
         if f.name not in _UNHASHED:
-            out[rel] = hashlib.sha256(f.read_bytes()).hexdigest()
+            with f.open("rb") as fh:  # streamed: checking a version does not pull its files into memory
+                out[rel] = hashlib.file_digest(fh, "sha256").hexdigest()
     return out
 
 
@@ -90,11 +91,11 @@ def make_retriever(
     norm = default_query_normalizer()
     passages = build_passages(catalog)
     index_texts = [norm(p.index_text) for p in passages]
-    if encoder_name:
-        encoder = load_encoder(encoder_name)
-    else:
-        encoder = train_encoder(pairs, encoder_dir, seed=seed, epochs=epochs)
+    if not encoder_name:
+        train_encoder(pairs, encoder_dir, seed=seed, epochs=epochs)
         (encoder_dir / "README.md").unlink(missing_ok=True)  # dated model card, not content
+    # The passages are encoded by the same loader, and so the same code, that serving will use for queries.
+    encoder = load_encoder(encoder_name or encoder_dir)
     vectors = encoder.encode(
         index_texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=256, show_progress_bar=False
     )
@@ -187,6 +188,26 @@ def fusion_params(settings: Settings) -> FusionParams:
     return FusionParams(threshold=settings.retrieval_threshold)
 
 
+def load_dense(directory: Path) -> DenseIndex:
+    """`DenseIndex.load` with the vectors memory-mapped read-only where FAISS can map them.
+
+    Flat and HNSW indexes map their vectors (`IO_FLAG_MMAP_IFC`), an inverted file maps its lists
+    (`IO_FLAG_MMAP`); the graph and the coarse centroids are still read into memory. Mapped pages live
+    in the page cache, so every worker on a machine shares one copy, and a version pruned while a worker
+    still searches it stays readable until the worker lets it go. Mapping relies on a published version
+    never being rewritten in place (a build always writes a new directory). Scores and ids are the same
+    as a read into memory (tests/knowledge/test_static_encoder.py).
+    """
+    import faiss
+
+    params = DenseParams(**json.loads((directory / "dense.json").read_text(encoding="utf-8")))
+    mapped = getattr(faiss, "IO_FLAG_MMAP" if params.kind == "ivf" else "IO_FLAG_MMAP_IFC", 0)
+    index = faiss.read_index(str(directory / "dense.faiss"), mapped | faiss.IO_FLAG_READ_ONLY)
+    if index.ntotal != params.size or index.d != params.dim:
+        raise ValueError(f"dense index holds {index.ntotal}x{index.d}, expected {params.size}x{params.dim}")
+    return DenseIndex(index, params)
+
+
 def load_version(root: Path, manifest: dict[str, Any], params: FusionParams) -> Retriever:
     """Load the version a manifest names, refusing files that do not match their recorded hashes."""
     from knowledge.encoder import load_encoder
@@ -202,7 +223,7 @@ def load_version(root: Path, manifest: dict[str, Any], params: FusionParams) -> 
     rows = json.loads((directory / "passages.json").read_text(encoding="utf-8"))
     names = NameIndex.from_json(json.loads((directory / "names.json").read_text(encoding="utf-8")))
     return Retriever(
-        passages_from_dicts(rows), encoder, DenseIndex.load(directory), SparseIndex.load(directory), params, names=names
+        passages_from_dicts(rows), encoder, load_dense(directory), SparseIndex.load(directory), params, names=names
     )
 
 
@@ -275,4 +296,7 @@ class ReloadingRetriever:
         return self._current.search(query, k)
 
 
-__all__ = ["IndexReport", "ReloadingRetriever", "build_index", "load_retriever", "make_retriever", "publish_manifest"]
+__all__ = [
+    "IndexReport", "ReloadingRetriever", "build_index", "load_dense", "load_retriever", "make_retriever",
+    "publish_manifest",
+]

@@ -28,7 +28,7 @@ from knowledge.passages import Passage
 from knowledge.sparse import NameIndex, SparseIndex
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from knowledge.static_encoder import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Retriever:
     def __init__(
         self,
         passages: Sequence[Passage],
-        encoder: SentenceTransformer,
+        encoder: TextEncoder,
         dense: DenseIndex,
         sparse: SparseIndex,
         params: FusionParams | None = None,

@@ -18,9 +18,12 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from knowledge.static_encoder import StaticEmbeddingEncoder
 
 
 class SentenceEncoder(Protocol):
@@ -37,36 +40,26 @@ class SentenceEncoder(Protocol):
 
 
 class StaticEncoder:
-    """A saved sentence-transformers StaticEmbedding, evaluated with numpy."""
+    """A saved sentence-transformers StaticEmbedding, evaluated with numpy (`knowledge.static_encoder`)."""
 
-    def __init__(self, tokenizer: Any, table: np.ndarray) -> None:
-        self.tokenizer = tokenizer
-        self.table = table.astype(np.float32)
+    def __init__(self, model: StaticEmbeddingEncoder) -> None:
+        self.model = model
 
     @property
     def dim(self) -> int:
         """Size of the sentence vector."""
-        return int(self.table.shape[1])
+        return self.model.get_embedding_dimension()
 
     @classmethod
     def load(cls, path: Path) -> StaticEncoder:
-        """Read `tokenizer.json` and `model.safetensors` from a saved encoder directory."""
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
+        """Read `tokenizer.json` and the memory-mapped `model.safetensors` of a saved encoder directory."""
+        from knowledge.static_encoder import StaticEmbeddingEncoder
 
-        tok = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
-        tok.no_padding()
-        weights = load_file(str(Path(path) / "model.safetensors"))
-        return cls(tok, weights["embedding.weight"])
+        return cls(StaticEmbeddingEncoder.load(path))
 
     def encode(self, text: str) -> np.ndarray:
         """The L2-normalised mean of the token vectors (zero for text the encoder has never seen)."""
-        ids = self.tokenizer.encode(text, add_special_tokens=False).ids
-        if not ids:
-            return np.zeros(self.dim, dtype=np.float32)
-        v = self.table[ids].mean(axis=0)
-        n = float(np.linalg.norm(v))
-        return v / n if n > 0 else v
+        return self.model.encode([text], normalize_embeddings=True)[0]
 
 
 class PretrainedEncoder:
