@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python bench/e2e_bench.py
 	$(BIN)/python bench/nlu_bench.py
 	$(BIN)/python bench/retrieval_bench.py --sizes 10000,100000
+	$(BIN)/python bench/memory_bench.py
 
 # Debian's Chromium for the console's browser tests.
 browser:
