@@ -77,6 +77,7 @@ TEST_SECRET_KEY = "tEst-" + uuid.uuid4().hex + "-KEY-xyzw"
 
 def _base_settings(**kw: Any) -> Settings:
     kw.setdefault("secret_key", TEST_SECRET_KEY)
+    kw.setdefault("redis_url", None)  # a REDIS_URL in the environment must not make tests share counters
     return Settings(_env_file=None, environment="test", **kw)  # type: ignore[call-arg]
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api.deps import RuntimeDep, SessionDep, StaffDep
+from bot.api.deps import RuntimeDep, SessionDep, StaffDep, get_session
 from bot.backend import escalations, staff_actions, workorders
+from bot.backend.login_throttle import open_login_throttle, storable
 from bot.backend.models import Escalation, StaffUser, WorkOrder
 from bot.backend.staff import authenticate, issue_token
 
@@ -31,16 +34,42 @@ class StatusIn(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
+# Committed before the response leaves, so the next attempt (or the first use of the token) sees it.
+LoginSessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
 @router.post("/login")
-async def login(body: LoginIn, session: SessionDep, runtime: RuntimeDep) -> dict[str, str]:
-    """Exchange a username and password for a bearer token."""
-    user = await authenticate(session, body.username, body.password)
-    if user is None:
-        raise HTTPException(401, "用户名或密码错误")
-    return {"token": await issue_token(session, user, runtime.settings.staff_token_hours)}
+async def login(body: LoginIn, request: Request, session: LoginSessionDep, runtime: RuntimeDep,
+                x_login_device: Annotated[str, Header(max_length=200)] = "") -> JSONResponse:
+    """Exchange a username and password for a bearer token, slowed down after repeated failures.
+
+    Refusals are returned rather than raised, so a failure's count and audit row commit with the request.
+    The reply's device token, sent back as X-Login-Device, keeps this client signing in while strangers
+    guess at the account (bot/backend/login_throttle.py).
+    """
+    ip = request.client.host if request.client else "unknown"
+    name = storable(body.username)
+    async with open_login_throttle(runtime.settings, session, runtime.services.clock) as throttle:
+        attempt = await throttle.attempt(name, ip, x_login_device)
+        if not attempt.allowed:
+            wait = attempt.retry_after
+            return JSONResponse({"detail": f"登录尝试次数过多，请 {wait} 秒后再试。"}, status_code=429,
+                                headers={"Retry-After": str(wait)})
+        user = await authenticate(session, name, body.password) if name == body.username else None
+        if user is None:
+            await throttle.failed(attempt)
+            staff_actions.audit(session, None, "login_failed", "staff_user", name[:64], ip=ip)
+            return JSONResponse({"detail": "用户名或密码错误"}, status_code=401)
+        device = await throttle.succeeded(attempt)
+    token = await issue_token(session, user, runtime.settings.staff_token_hours)
+    staff_actions.audit(session, user, "login", "staff_user", user.id, ip=ip)
+    return JSONResponse({"token": token, "device": device})
 
 
 def _esc_dict(esc: Escalation, last: str) -> dict[str, Any]:
+    """An escalation as listed: the resident's last message with phone and ID numbers masked."""
+    from bot.masking import mask_personal_data
+
     return {
         "id": esc.id,
         "conversation_id": esc.conversation_id,
@@ -49,7 +78,7 @@ def _esc_dict(esc: Escalation, last: str) -> dict[str, Any]:
         "urgent": esc.urgent,
         "status": esc.status,
         "created_at": esc.created_at.isoformat(),
-        "last_message": last,
+        "last_message": mask_personal_data(last),
     }
 
 
@@ -104,13 +133,16 @@ async def change_work_order_status(number: str, body: StatusIn, session: Session
 
 @router.get("/work-orders")
 async def list_work_orders(session: SessionDep, staff: StaffDep, status: str | None = None) -> list[dict[str, Any]]:
-    """Work orders of the staff member's community, newest first."""
+    """Work orders of the staff member's community, newest first; numbers in their text masked."""
+    from bot.masking import mask_personal_data
+
     stmt = select(WorkOrder).order_by(WorkOrder.id.desc()).limit(200)
     if staff.role != "admin":
         stmt = stmt.where(WorkOrder.community_id == staff.community_id)
     if status:
         stmt = stmt.where(WorkOrder.status == status)
     now = dt.datetime.now(dt.UTC)
-    return [{"number": o.number, "category": o.category, "status": o.status, "description": o.description,
-             "location": o.location, "due_at": o.due_at.isoformat(), "overdue": workorders.is_overdue(o, now)}
+    return [{"number": o.number, "category": o.category, "status": o.status,
+             "description": mask_personal_data(o.description), "location": mask_personal_data(o.location or "") or None,
+             "due_at": o.due_at.isoformat(), "overdue": workorders.is_overdue(o, now)}
             for o in (await session.execute(stmt)).scalars()]

@@ -13,9 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from bot.api.app import register_router_hook
-from bot.console.throttle import LoginThrottle
 
-__all__ = ["LoginThrottle", "mount_console"]
+__all__ = ["mount_console"]
 
 
 def mount_console(app: FastAPI, runtime: Any) -> None:
@@ -34,7 +33,6 @@ def mount_console(app: FastAPI, runtime: Any) -> None:
     from bot.console.retrain import retrain
     from bot.console.web import HERE, ConsoleError, LoginRequired, render
 
-    app.state.console_throttle = LoginThrottle()
     app.state.console_jobs = JobBoard()
     # The long tasks behind the retrain and reindex buttons; tests swap in quick stand-ins.
     app.state.console_retrain = retrain

@@ -99,7 +99,9 @@ async def checked_staff(request: Request, staff: StaffDep, runtime: RuntimeDep) 
     """The signed-in staff member, after checking the form's CSRF token (every console POST)."""
     form = await request.form()
     sent = str(form.get("csrf", ""))
-    if not hmac.compare_digest(sent, csrf_token(runtime, request.state.console_token)):
+    # As bytes: compare_digest refuses non-ASCII str, and a form may hold anything.
+    if not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"),
+                               csrf_token(runtime, request.state.console_token).encode()):
         raise ConsoleError(403, "页面已过期或来源不明，请刷新后重试。")
     return staff
 

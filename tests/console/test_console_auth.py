@@ -1,11 +1,17 @@
-"""Console access: sign-in, cookies, redirects, CSRF, slowing down guessing, sign-out, audit."""
+"""Console access: sign-in, cookies, redirects, CSRF, slowing down guessing, sign-out, audit.
+
+The throttle itself is tested in tests/backend/test_login_throttle.py and, through the API and the
+console alike, in tests/api/test_login_throttle_http.py.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
-from bot.console.throttle import LoginThrottle
-from tests.conftest import db_rows
+from bot.config import Settings
+from tests.conftest import FixedClock, db_rows, make_live
 from tests.console.conftest import ConsoleServer
 from tests.console.helpers import console_client, csrf_of, page_csrf, seed_escalation, seed_work_order
 from tests.factories import make_staff
@@ -33,12 +39,19 @@ def test_login_sets_a_safe_session_cookie_and_is_audited(console: ConsoleServer)
     assert [r.action for r in rows] == ["login"] and rows[0].staff_id is not None
 
 
-def test_cookie_is_secure_when_served_over_https(console: ConsoleServer) -> None:
-    pw = make_staff(console.database_url, "zhang", "default")
-    with httpx.Client(base_url=console.url) as client:
-        r = _login(client, "zhang", pw, **{"X-Forwarded-Proto": "https"})
-        assert r.status_code == 303
-        assert "secure" in r.headers["set-cookie"].lower()
+def test_cookies_are_secure_when_served_over_https(settings: Settings, nlu: Any, retriever: Any,
+                                                  clock: FixedClock) -> None:
+    proxied = settings.model_copy(update={"trusted_proxies": "127.0.0.1"})  # an https proxy in front
+    server, _ = make_live(proxied, nlu, retriever, clock=clock)
+    try:
+        pw = make_staff(settings.database_url, "zhang", "default")
+        with httpx.Client(base_url=server.url) as client:
+            r = _login(client, "zhang", pw, **{"X-Forwarded-Proto": "https"})
+            assert r.status_code == 303
+            cookies = {c.split("=", 1)[0]: c.lower() for c in r.headers.get_list("set-cookie")}
+            assert "secure" in cookies["linli_console"] and "secure" in cookies["linli_console_device"]
+    finally:
+        server.stop()
 
 
 def test_wrong_password_is_refused_and_audited(console: ConsoleServer) -> None:
@@ -54,34 +67,23 @@ def test_wrong_password_is_refused_and_audited(console: ConsoleServer) -> None:
         ("login_failed", "zhang", None), ("login_failed", "nobody", None)]
 
 
-def test_repeated_failures_lock_the_account_for_a_while(console: ConsoleServer) -> None:
+def test_repeated_failures_make_even_the_right_password_wait(console: ConsoleServer) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
     with httpx.Client(base_url=console.url) as client:
         for _ in range(6):
             assert _login(client, "zhang", "wrong-password").status_code == 401
-        locked = _login(client, "zhang", pw)
-        assert locked.status_code == 429 and "秒后再试" in locked.text
+        held = _login(client, "zhang", pw)
+        assert held.status_code == 429 and "登录尝试次数过多，请 2 秒后再试。" in held.text
+        assert held.headers["retry-after"] == "2" and "linli_console=" not in held.headers.get("set-cookie", "")
 
 
-def test_throttle_grows_and_forgives() -> None:
-    now = [0.0]
-    t = LoginThrottle(free_per_user=2, free_per_ip=100, base_seconds=10, clock=lambda: now[0])
-    for _ in range(2):
-        t.failed("Zhang", "1.2.3.4")
-    assert t.wait_seconds("zhang", "1.2.3.4") == 0
-    t.failed("zhang", "1.2.3.4")
-    assert t.wait_seconds("zhang", "5.6.7.8") == 10
-    t.failed("zhang", "1.2.3.4")
-    assert t.wait_seconds("zhang", "1.2.3.4") == 20
-    now[0] = 21
-    assert t.wait_seconds("zhang", "1.2.3.4") == 0
-    t.succeeded("zhang")
-    t.failed("zhang", "1.2.3.4")
-    assert t.wait_seconds("zhang", "1.2.3.4") == 0
-    many = LoginThrottle(free_per_user=100, free_per_ip=3, base_seconds=10, clock=lambda: now[0])
-    for i in range(4):
-        many.failed(f"user{i}", "9.9.9.9")
-    assert many.wait_seconds("someone-else", "9.9.9.9") == 10
+def test_signing_in_marks_the_browser_for_the_throttle(console: ConsoleServer) -> None:
+    pw = make_staff(console.database_url, "zhang", "default")
+    with httpx.Client(base_url=console.url) as client:
+        r = _login(client, "zhang", pw)
+        device = [c for c in r.headers.get_list("set-cookie") if c.startswith("linli_console_device=")]
+        assert len(device) == 1
+        assert "httponly" in device[0].lower() and "path=/console" in device[0].lower()
 
 
 def test_every_page_needs_a_session(console: ConsoleServer) -> None:
@@ -129,7 +131,7 @@ def test_posts_without_the_right_csrf_token_are_rejected(console: ConsoleServer)
 def test_logout_ends_the_session(console: ConsoleServer) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
     with console_client(console.url, "zhang", pw) as client:
-        token = client.cookies.get("linli_console")
+        token = client.cookies["linli_console"]
         r = client.post("/console/logout", data={"csrf": page_csrf(client)})
         assert r.status_code == 303 and r.headers["location"] == "/console/login"
         assert client.get("/console/").status_code == 303
