@@ -87,6 +87,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def _invalid_input(request: Request, exc: InvalidInput) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(request: Request, exc: RecursionError) -> JSONResponse:
+        """JSON nested thousands deep exhausts the parser's recursion: a malformed request, not a crash."""
+        return JSONResponse({"detail": "request body is nested too deeply"}, status_code=400)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         """Never a stack trace to a client; staff find the full one in the log."""
