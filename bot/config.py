@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses,
     # `*` for any); empty believes none, so a client cannot choose its own address or scheme.
     trusted_proxies: str = ""
+    # GET /metrics (Prometheus): counts and latencies only, no personal data; false removes the route.
+    metrics_enabled: bool = True
 
     host: str = "127.0.0.1"
     port: int = 8000

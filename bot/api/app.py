@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.api.headers import SecurityHeaders
 from bot.api.limits import RateLimits
+from bot.api.metrics import install_metrics
 from bot.bootstrap import Runtime
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -106,6 +107,7 @@ def create_app(runtime: Runtime) -> FastAPI:
                 "index_version": getattr(retriever, "version", None), "services": len(runtime.catalog.services)}
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_metrics(app, runtime)
 
     @app.get("/", include_in_schema=False)
     async def web_chat() -> FileResponse:

@@ -11,6 +11,7 @@ import asyncio
 import copy
 import datetime as dt
 import logging
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ class DialogueEngine:
         communities: dict[str, CommunitySettings],
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         speech: Callable[[str], str] | None = None,
+        on_turn: Callable[[InboundMessage, TurnResult, float, ParseResult], None] | None = None,
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
@@ -102,6 +104,8 @@ class DialogueEngine:
         self.communities = communities
         self.clock = clock
         self.speech = speech
+        # Told of each answered turn (message, result, seconds taken, parse), e.g. to count it for /metrics.
+        self.on_turn = on_turn
         self._intents = set(domain.raw.get("intents") or [])
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         # SQLite has one writer at a time; queueing turns here, in order, is much fairer and faster than
@@ -142,6 +146,16 @@ class DialogueEngine:
 
     async def handle(self, msg: InboundMessage) -> TurnResult:
         """Answer one message (or hand it to staff); never raises for odd text."""
+        started = time.perf_counter()
+        result, parse = await self._handle(msg)
+        if self.on_turn is not None:
+            try:
+                self.on_turn(msg, result, time.perf_counter() - started, parse)
+            except Exception:
+                log.exception("turn observer failed")  # counting a turn never costs the resident the answer
+        return result
+
+    async def _handle(self, msg: InboundMessage) -> tuple[TurnResult, ParseResult]:
         now = self.clock()
         # Relative dates ("明天") mean the resident's local day, not the server's UTC day.
         local_now = now.astimezone(ZoneInfo(self._timezone(msg.community)))
@@ -161,9 +175,9 @@ class DialogueEngine:
             for attempt in range(3):
                 try:
                     if self._sqlite_writer is None:
-                        return await self._turn(msg, cleaned.text, cleaned.truncated, parse, special, now)
+                        return await self._turn(msg, cleaned.text, cleaned.truncated, parse, special, now), parse
                     async with self._sqlite_writer:
-                        return await self._turn(msg, cleaned.text, cleaned.truncated, parse, special, now)
+                        return await self._turn(msg, cleaned.text, cleaned.truncated, parse, special, now), parse
                 except IntegrityError:
                     # Another worker handled the same message id or created the same row first.
                     if attempt == 2:
@@ -173,7 +187,7 @@ class DialogueEngine:
                     raise
                 except Exception:
                     log.exception("turn failed; handing the conversation to staff")
-                    return await self._hand_over_after_error(msg, cleaned.text, parse)
+                    return await self._hand_over_after_error(msg, cleaned.text, parse), parse
         raise AssertionError("unreachable")
 
     async def _hand_over_after_error(self, msg: InboundMessage, text: str, parse: ParseResult) -> TurnResult:
