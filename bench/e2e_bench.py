@@ -1,8 +1,12 @@
 """End-to-end benchmark: N concurrent REST clients, each a realistic multi-turn conversation.
 
-Starts `linli serve` in its own process on a fresh SQLite database (so the load generator does not
-share its interpreter), drives it with asyncio clients, and prints latency p50/p99 and messages per
-second including every database write. Usage: python bench/e2e_bench.py [--clients 8] [--rounds 5]
+Starts `linli serve` in its own process (so the load generator does not share its interpreter), drives it with
+asyncio clients, and prints latency p50/p99 and messages per second including every database write, then a
+single client's p50, and the memory of each server worker. With several worker counts it runs each on a fresh
+database in the same run and prints the throughput ratio to one worker.
+
+    python bench/e2e_bench.py [--clients 8] [--rounds 5]
+    python bench/e2e_bench.py --workers 1,2 --database postgresql://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-GOAL_P50_MS, GOAL_RATE = 15.0, 150.0
+GOAL_P50_MS, GOAL_RATE, GOAL_RSS_MB = 15.0, 150.0, 300.0
 
 
 def _free_port() -> int:
@@ -74,38 +78,96 @@ async def drive(url: str, clients: int, rounds: int) -> tuple[list[float], float
     return latencies, elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="linli-bench-")
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def worker_rss(server_pid: int) -> list[float]:
+    """RSS of each serving process: the workers under a supervisor, or the server itself."""
+    children = [int(c) for c in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
+    return [_rss_mb(pid) for pid in (children or [server_pid])]
+
+
+class Database:
+    """A fresh database for one run: a SQLite file, or a new database on the given PostgreSQL server."""
+
+    def __init__(self, base: str | None, tmp: str) -> None:
+        self.base = base
+        self.name = f"linli_bench_{secrets.token_hex(4)}"
+        if base is None:
+            self.url = f"sqlite:///{tmp}/{self.name}.db"
+            return
+        import sqlalchemy as sa
+
+        self._admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://"),
+                                       isolation_level="AUTOCOMMIT")
+        with self._admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{self.name}"')
+        self.url = base.rsplit("/", 1)[0] + f"/{self.name}"
+
+    def drop(self) -> None:
+        if self.base is not None:
+            with self._admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            self._admin.dispose()
+
+
+def run_one(workers: int, database: str | None, clients: int, rounds: int, tmp: str) -> dict[str, float]:
+    """One server with `workers` processes on a fresh database: load, then one client, then memory."""
+    db = Database(database, tmp)
     port = _free_port()
     # Every simulated resident comes from this one address: the per-address limit is off (0) here.
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "LOG_LEVEL": "WARNING",
-           "ENVIRONMENT": "development", "VAR_DIR": tmp, "RATE_LIMIT_ADDRESS_PER_MINUTE": "0"}
+    env = {**os.environ, "DATABASE_URL": db.url, "LOG_LEVEL": "WARNING", "ENVIRONMENT": "development",
+           "VAR_DIR": tmp, "RATE_LIMIT_ADDRESS_PER_MINUTE": "0"}
     linli = Path(sys.executable).parent / "linli"
-    server = subprocess.Popen([str(linli), "serve", "--port", str(port)], env=env, cwd=ROOT,
+    server = subprocess.Popen([str(linli), "serve", "--port", str(port), "--workers", str(workers),
+                               "--no-access-log"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
+        for _ in range(1200):
             try:
                 if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        latencies, elapsed = asyncio.run(drive(url, args.clients, args.rounds))
+        latencies, elapsed = asyncio.run(drive(url, clients, rounds))
+        single, _ = asyncio.run(drive(url, 1, rounds))
+        rss = worker_rss(server.pid)
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.wait(timeout=30)
+        db.drop()
     ms = sorted(x * 1000 for x in latencies)
-    p50 = statistics.median(ms)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-    rate = len(ms) / elapsed
-    print(f"clients={args.clients} rounds={args.rounds} messages={len(ms)} seconds={elapsed:.2f}")
-    print(f"latency p50={p50:.1f} ms  p99={p99:.1f} ms  (goal p50 <= {GOAL_P50_MS} ms: ratio {p50 / GOAL_P50_MS:.2f})")
-    print(f"throughput {rate:.1f} messages/s  (goal >= {GOAL_RATE}: ratio {rate / GOAL_RATE:.2f})")
+    return {"messages": len(ms), "rate": len(ms) / elapsed, "p50": statistics.median(ms),
+            "p99": ms[min(len(ms) - 1, int(len(ms) * 0.99))], "single_p50": statistics.median(single) * 1000,
+            "rss_max": max(rss), "rss_total": sum(rss), "processes": len(rss)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", default="1", help="worker counts to compare, e.g. 1,2 (PostgreSQL for >1)")
+    parser.add_argument("--database", default=None,
+                        help="a PostgreSQL server URL; each run gets a fresh database on it (default: SQLite)")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
+    if max(counts) > 1 and not args.database:
+        parser.error("several workers need --database postgresql://…")
+    tmp = tempfile.mkdtemp(prefix="linli-bench-")
+    results = {n: run_one(n, args.database, args.clients, args.rounds, tmp) for n in counts}
+    base = results[counts[0]]["rate"]
+    print(f"clients={args.clients} rounds={args.rounds} database={'postgresql' if args.database else 'sqlite'}")
+    for n, r in results.items():
+        print(f"workers={n}: {r['messages']:.0f} messages, {r['rate']:.1f} messages/s "
+              f"(goal >= {GOAL_RATE}: ratio {r['rate'] / GOAL_RATE:.2f}; x{r['rate'] / base:.2f} of {counts[0]} worker)"
+              f"  p50={r['p50']:.1f} ms p99={r['p99']:.1f} ms  single client p50={r['single_p50']:.1f} ms "
+              f"(goal <= {GOAL_P50_MS}: ratio {r['single_p50'] / GOAL_P50_MS:.2f})  "
+              f"RSS per worker {r['rss_max']:.0f} MB (goal <= {GOAL_RSS_MB}: ratio {r['rss_max'] / GOAL_RSS_MB:.2f})")
 
 
 if __name__ == "__main__":
