@@ -69,6 +69,8 @@ class Settings(BaseSettings):
 
     default_community: str = "default"
     log_level: str = "INFO"
+    # json: one JSON object per line for log collectors; personal data is masked either way.
+    log_format: Literal["text", "json"] = "text"
     # Signs console form tokens. Development without one generates a random key once, kept under var_dir.
     secret_key: SecretStr | None = None
     var_dir: Path = PROJECT_ROOT / "var"

@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 from typing import IO, Any
 
+from pythonjsonlogger.json import JsonFormatter
+
 from bot.masking import mask_log_line, mask_personal_data
 
 __all__ = ["UVICORN_LOGGERS", "MaskingFilter", "MaskingFormatter", "mask_personal_data", "setup_logging",
@@ -58,14 +60,26 @@ class MaskingFormatter(logging.Formatter):
         return mask_log_line(super().format(record))
 
 
+class MaskingJsonFormatter(JsonFormatter):
+    """One JSON object per line (LOG_FORMAT=json, for log collectors), masked as a whole like the text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The JSON line, masked."""
+        return mask_log_line(super().format(record))
+
+
 class _LinliHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Our own handler class, so set-up run twice replaces it instead of adding a second one."""
 
 
-def masking_handler(stream: IO[str] | None = None) -> logging.Handler:
-    """A stream handler that masks personal data, for the root logger or any other."""
+def masking_handler(stream: IO[str] | None = None, fmt: str = "text") -> logging.Handler:
+    """A stream handler that masks personal data, for the root logger or any other; `fmt` text or json."""
     handler = _LinliHandler(stream)
-    handler.setFormatter(MaskingFormatter(FORMAT))
+    if fmt == "json":
+        handler.setFormatter(MaskingJsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                                                  rename_fields={"levelname": "level", "name": "logger"}))
+    else:
+        handler.setFormatter(MaskingFormatter(FORMAT))
     handler.addFilter(MaskingFilter())
     return handler
 
@@ -79,13 +93,13 @@ def _route_uvicorn_to_root() -> None:
         logger.propagate = True
 
 
-def setup_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:
+def setup_logging(level: str = "INFO", stream: IO[str] | None = None, fmt: str = "text") -> None:
     """Configure the root logger once, with the masking handler, and send uvicorn's loggers to it."""
     root = logging.getLogger()
     for h in list(root.handlers):
         if isinstance(h, _LinliHandler):
             root.removeHandler(h)
-    root.addHandler(masking_handler(stream))
+    root.addHandler(masking_handler(stream, fmt))
     root.setLevel(level.upper())
     for name in _PARAMETER_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))

@@ -186,3 +186,17 @@ def test_sql_parameters_stay_out_of_even_a_debug_log(log_stream: io.StringIO) ->
     logging.getLogger("aiosqlite").debug("executing %s", ("INSERT INTO conversations (token)", "Zq8-secret-token"))
     logging.getLogger("bot.dialogue").debug("turn took 12 ms")
     assert "turn took 12 ms" in log_stream.getvalue() and "Zq8-secret-token" not in log_stream.getvalue()
+
+
+def test_json_log_lines_are_objects_and_masked(log_stream: io.StringIO) -> None:
+    setup_logging("INFO", stream=log_stream, fmt="json")
+    try:
+        raise ValueError("身份证110101195001011234 电话13812345678")
+    except ValueError:
+        logging.getLogger("linli.test").exception("turn failed for %s", "13912345678")
+    lines = [json.loads(line) for line in log_stream.getvalue().splitlines() if line.strip()]
+    assert lines[-1]["level"] == "ERROR" and lines[-1]["logger"] == "linli.test"
+    assert "139****5678" in lines[-1]["message"]
+    whole = log_stream.getvalue()
+    assert "13812345678" not in whole and "13912345678" not in whole and "19500101" not in whole
+    assert "ValueError" in lines[-1].get("exc_info", ""), "the traceback is kept, masked"

@@ -23,5 +23,5 @@ def app_from_settings() -> FastAPI:
     from bot.logging_setup import setup_logging
 
     settings = Settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, fmt=settings.log_format)
     return create_app(build_runtime(settings))

@@ -14,7 +14,7 @@ def configure_logging(settings: Settings) -> None:
     """Send logs to stderr so that commands printing JSON keep stdout clean."""
     from bot.logging_setup import setup_logging
 
-    setup_logging(settings.log_level, stream=sys.stderr)
+    setup_logging(settings.log_level, stream=sys.stderr, fmt=settings.log_format)
 
 
 @click.group()
