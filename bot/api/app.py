@@ -16,8 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.api.headers import SecurityHeaders
-from bot.api.limits import RateLimits
 from bot.api.metrics import install_metrics
+from bot.backend.rate_limits import RateLimits
 from bot.bootstrap import Runtime
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 

@@ -20,10 +20,11 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from bot.api.deps import RuntimeDep, SessionDep
-from bot.api.limits import RateLimits, client_address, limit_address
+from bot.api.limits import client_address, enforce, limit_address
 from bot.backend.bridges import CHANNEL_NAME, NOT_OVER_REST, SECRET_SENDER_CHANNELS, bridge_for_key
 from bot.backend.models import Bridge, Conversation, Message
 from bot.backend.outbox import as_dict
+from bot.backend.rate_limits import RateLimits
 from bot.bootstrap import Runtime
 from bot.dialogue.domain import Button, Reply
 from bot.dialogue.engine import InboundMessage
@@ -150,7 +151,7 @@ async def _speaker(body: MessageIn, runtime: Runtime, request: Request,
     settings = runtime.settings
     issued = None
     if body.channel in SECRET_SENDER_CHANNELS:
-        await limits.enforce("address", client_address(request), settings.rate_limit_address_per_minute)
+        await enforce(limits, "address", client_address(request), settings.rate_limit_address_per_minute)
         if body.sender is None:
             issued = body.sender = f"{body.channel}-{secrets.token_urlsafe(24)}"
         elif secret_sender_bits(body.sender, body.channel) < MIN_SECRET_BITS:
@@ -169,7 +170,7 @@ async def _speaker(body: MessageIn, runtime: Runtime, request: Request,
         if body.sender is None:
             raise HTTPException(422, "a bridge names the resident it speaks for in sender")
         community, locked = body.community or bridge.community_code, bridge.community_code is not None
-    await limits.enforce("sender", f"{body.channel}:{body.sender}", settings.rate_limit_per_minute)
+    await enforce(limits, "sender", f"{body.channel}:{body.sender}", settings.rate_limit_per_minute)
     msg = InboundMessage(sender=body.sender, text=body.text, channel=body.channel, message_id=body.message_id,
                          community=community, metadata=body.metadata, community_locked=locked)
     return msg, issued

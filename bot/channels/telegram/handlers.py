@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend import outbox, residents
+from bot.backend.rate_limits import RateLimits
 from bot.bootstrap import Runtime
 from bot.channels.telegram.buttons import ButtonMemory, elderly_keyboard, inline_keyboard
 from bot.channels.telegram.delivery import mark_blocked, with_retries
@@ -49,7 +50,7 @@ class TelegramChannel:
         self.runtime = runtime
         self.settings = runtime.settings
         self.buttons = ButtonMemory(runtime.sessionmaker)
-        self.flood = FloodGuard(runtime.settings.rate_limit_per_minute)
+        self.flood = FloodGuard(RateLimits(runtime.settings), runtime.settings.rate_limit_per_minute)
         self.seen = RecentIds()
         self._elderly: dict[str, bool] = {}
         # Photos wait here until the request they belong to is filed (forms read metadata on submit).
@@ -70,7 +71,7 @@ class TelegramChannel:
             and not addressed(message, context.bot)
         ):
             raise ApplicationHandlerStop
-        verdict = self.flood.check(str(update.effective_user.id))
+        verdict = await self.flood.check(str(update.effective_user.id))
         if verdict == "ok":
             return
         if verdict == "warn":

@@ -1,51 +1,35 @@
-"""Per-resident flood control: a sliding window of message times, one polite warning, then silence.
+"""Per-resident flood control, and the update ids seen lately.
 
-Hand-written rather than built on a rate-limit library because what we need besides the window is the
-"warned once" state per sender, and the window itself is a deque; a dependency would not make it shorter.
+A resident may send `limit` messages a minute; the first one over is answered with one polite line, the rest
+are dropped. Both counts are kept by the shared rate limits (bot.backend.rate_limits), so with several
+workers behind the webhook, and Redis configured, a resident's messages are counted together wherever they
+land: the warning is a second limit of one a minute.
 """
 
 from __future__ import annotations
 
-import time
 from collections import deque
-from collections.abc import Callable
 from typing import Literal
+
+from bot.backend.rate_limits import RateLimits
 
 Verdict = Literal["ok", "warn", "drop"]
 
 
 class FloodGuard:
-    """`limit` messages per `window` seconds per sender; the first one over is warned, the rest dropped."""
+    """`limit` messages a minute per sender; the first one over is warned, the rest dropped."""
 
-    def __init__(self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limits: RateLimits, limit: int) -> None:
+        self.limits = limits
         self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._warned: set[str] = set()
 
-    def check(self, sender: str) -> Verdict:
-        """Record one message from `sender` and say whether to answer, warn, or drop it."""
-        now = self.clock()
-        hits = self._hits.setdefault(sender, deque())
-        while hits and now - hits[0] >= self.window:
-            hits.popleft()
-        if len(hits) < self.limit:
-            hits.append(now)
-            self._warned.discard(sender)
-            if len(self._hits) > 10_000:
-                self._forget_idle(now)
+    async def check(self, sender: str) -> Verdict:
+        """Count one message from `sender` and say whether to answer, warn, or drop it."""
+        if not await self.limits.retry_after("telegram", sender, self.limit):
             return "ok"
-        if sender in self._warned:
-            return "drop"
-        self._warned.add(sender)
-        return "warn"
-
-    def _forget_idle(self, now: float) -> None:
-        idle = [k for k, q in self._hits.items() if not q or now - q[-1] >= self.window]
-        for key in idle:
-            del self._hits[key]
-            self._warned.discard(key)
+        if not await self.limits.retry_after("telegram-warned", sender, 1):
+            return "warn"
+        return "drop"
 
 
 class RecentIds:
