@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     speech_to_text_url: str | None = None
 
+    # WeChat Official Account (公众号) and WeCom customer service (微信客服); a channel is on when its token is
+    # set. AES keys empty means plain mode. The API base URLs are the real hosts unless pointed elsewhere.
+    wechat_mp_token: SecretStr | None = None
+    wechat_mp_app_id: str = ""
+    wechat_mp_app_secret: SecretStr | None = None
+    wechat_mp_aes_key: SecretStr | None = None
+    # A subscription/template message for pushes once the 48-hour customer-service window has closed.
+    wechat_mp_template_id: str = ""
+    wecom_corp_id: str = ""
+    wecom_kf_secret: SecretStr | None = None
+    wecom_kf_token: SecretStr | None = None
+    wecom_kf_aes_key: SecretStr | None = None
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    wecom_api_base_url: str = "https://qyapi.weixin.qq.com"
+
     default_community: str = "default"
     log_level: str = "INFO"
     # json: one JSON object per line for log collectors; personal data is masked either way.

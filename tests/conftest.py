@@ -219,7 +219,7 @@ def make_live(settings: Settings, nlu: Any, retriever: Any, *, clock: FixedClock
 
 
 # The bridge channels the tests speak through, each with a key of its own (see bot.backend.bridges).
-BRIDGE_CHANNELS = ("voice", "sms", "wecom", "wechat")
+BRIDGE_CHANNELS = ("voice", "sms", "partner-app")
 
 
 def add_bridge(database_url: str, name: str, channel: str, community: str | None = None) -> str:

@@ -123,7 +123,7 @@ _extra_routers: list[Any] = []
 
 
 # Modules that register a router hook when imported (the console, the Telegram webhook).
-OPTIONAL_COMPONENTS = ("bot.console", "bot.channels.telegram")
+OPTIONAL_COMPONENTS = ("bot.console", "bot.channels.telegram", "bot.channels.wechat")
 
 
 def _load_optional_components() -> None:

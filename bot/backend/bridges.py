@@ -26,10 +26,10 @@ from bot.backend.models import Bridge
 from bot.errors import InvalidInput, NotFound
 
 KEY_PREFIX = "lb_"
-# Web and app clients name themselves with a secret sender id; Telegram (and the local terminal) have
-# their own signed ways in. Every other channel name belongs to bridges.
+# Web and app clients name themselves with a secret sender id; Telegram, WeChat, WeCom (and the local
+# terminal) have their own signed ways in. Every other channel name belongs to bridges.
 SECRET_SENDER_CHANNELS = ("web", "app")
-NOT_OVER_REST = ("telegram", "cli")
+NOT_OVER_REST = ("telegram", "wechat", "wecom", "cli")
 CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{1,31}")
 
 

@@ -21,8 +21,11 @@ def post(client: httpx.Client, body: dict[str, Any], key: str | None = None) -> 
     return client.post("/api/v1/messages", json=body, headers=headers)
 
 
-def test_telegram_residents_cannot_be_spoken_for_over_rest(live: httpx.Client, settings: Settings) -> None:
-    r = post(live, {"sender": "123456789", "channel": "telegram", "text": "查一下我的预约", "message_id": "900"})
+@pytest.mark.parametrize("channel", ["telegram", "wechat", "wecom"])
+def test_signed_channel_residents_cannot_be_spoken_for_over_rest(live: httpx.Client, settings: Settings,
+                                                                channel: str) -> None:
+    r = post(live, {"sender": "123456789", "channel": channel, "text": "查一下我的预约", "message_id": "900"},
+             key=live.bridge_keys["voice"])  # type: ignore[attr-defined]
     assert r.status_code == 422
     assert "conversation_token" not in r.text
     assert db_rows(settings.database_url, "SELECT count(*) FROM channel_identities") == [(0,)]
@@ -61,7 +64,7 @@ def test_bridge_channels_need_their_own_key(live: httpx.Client, settings: Settin
     assert post(live, body).status_code == 401
     assert post(live, body, key="lb_" + "x" * 43).status_code == 401
     assert post(live, body, key=live.bridge_keys["sms"]).status_code == 403, "an SMS key cannot speak as voice"  # type: ignore[attr-defined]
-    assert post(live, {**body, "channel": "wecom"}, key=live.bridge_keys["voice"]).status_code == 403  # type: ignore[attr-defined]
+    assert post(live, {**body, "channel": "partner-app"}, key=live.bridge_keys["voice"]).status_code == 403  # type: ignore[attr-defined]
     ok = post(live, body, key=live.bridge_keys["voice"])  # type: ignore[attr-defined]
     assert ok.status_code == 200 and "身份证" in ok.text
     assert db_rows(settings.database_url, "SELECT count(*) FROM messages WHERE direction = 'in'") == [(1,)]
