@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import datetime as dt
 import os
 import signal
 import socket
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from bot.backend.db import create_engine, create_sessionmaker
+from bot.backend.models import Booking, Slot
 from bot.backend.outbox import notify
 from bot.backend.residents import ensure_community, ensure_conversation, ensure_identity
 from bot.config import PROJECT_ROOT
@@ -40,13 +42,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(database_url: str, model_dir: Path, fake: FakeBotApi, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(database_url: str, model_dir: Path, fake: FakeBotApi, log: Path,
+           **extra: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "MODEL_DIR": str(model_dir), "ENVIRONMENT": "test",
            "SECRET_KEY": TEST_SECRET_KEY, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
            "TELEGRAM_API_FILE_URL": f"{fake.url}/file/bot", "TELEGRAM_WEBHOOK_URL": "https://linli.example/telegram/webhook",
            "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET, "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-           "LOG_LEVEL": "WARNING"}
+           "LOG_LEVEL": "WARNING", **extra}
     proc = subprocess.Popen([LINLI, "serve", "--port", str(port), "--no-access-log"], env=env, cwd=PROJECT_ROOT,
                             stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     url = f"http://127.0.0.1:{port}"
@@ -113,3 +116,73 @@ def test_two_processes_push_every_message_once_through_a_sigkill(
                 proc.wait(timeout=20)
         fake_server.stop()
         _truncate_postgres(postgres_database)
+
+
+async def _finished_bookings(database_url: str, count: int) -> None:
+    """Bookings that ended an hour ago (by the servers' own clock), each waiting for its rating request."""
+    engine = create_engine(database_url)
+    end = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        community = await ensure_community(session, "default", "默认社区")
+        slot = Slot(community_id=community.id, service_id="bathing-assistance", day=end.date(),
+                    start_at=end - dt.timedelta(hours=1), end_at=end, capacity=count, booked=count)
+        session.add(slot)
+        await session.flush()
+        for i in range(count):
+            identity = await ensure_identity(session, "telegram", str(9000 + i), community, str(9000 + i))
+            conv, _ = await ensure_conversation(session, identity, community)
+            session.add(Booking(number=f"YY20260101{i:03d}", community_id=community.id, resident_id=conv.resident_id,
+                                conversation_id=conv.id, service_id="bathing-assistance", slot_id=slot.id, people=1,
+                                name="王秀兰", phone="13812345678", created_at=end - dt.timedelta(days=2)))
+    await engine.dispose()
+
+
+def test_rating_requests_are_queued_and_pushed_once_by_two_processes_through_a_sigkill(
+        postgres_database: str, model_dir: Path, tmp_path: Path) -> None:
+    count = 300
+    fake = FakeBotApi()
+    fake_server = fake.start()
+    procs = []
+    try:
+        asyncio.run(_finished_bookings(postgres_database, count))
+        # Each server names its database sessions, so the one holding the lock can be told apart.
+        procs = [_serve(f"{postgres_database}?application_name=server{i}", model_dir, fake,
+                        tmp_path / f"server{i}.log", REMINDER_INTERVAL_SECONDS="0.2") for i in range(2)]
+
+        def requested() -> collections.Counter[str]:
+            return collections.Counter(
+                c.params["text"] for c in fake.calls if c.method == "sendMessage" and not c.failed
+                and "打个分" in str(c.params.get("text", "")))
+
+        deadline = time.monotonic() + 60
+        while sum(requested().values()) < count // 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Kill the process that leads the queueing (it holds the advisory lock), mid-run.
+        leader = db_rows(postgres_database, "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+                         "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted")
+        assert len(leader) == 1, "one process leads the queueing of booking messages"
+        victim = procs[int(leader[0][0].removeprefix("server"))][0]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        deadline = time.monotonic() + 120
+        while len(requested()) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)
+        got = requested()
+        assert len(got) == count, f"{count - len(got)} rating requests never arrived"
+        twice = {text: n for text, n in got.items() if n > 1}
+        assert len(twice) <= 1 and all(n == 2 for n in twice.values()), twice
+        assert db_rows(postgres_database, "SELECT count(*) FROM bookings WHERE rating_requested") == [(count,)]
+        survivor = db_rows(postgres_database, "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+                           "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted")
+        assert survivor and survivor != leader, "the other process took the lead over"
+        assert db_rows(postgres_database, "SELECT count(*) FROM outbox WHERE kind = 'rating_request'") == [(count,)], \
+            "each booking queued one rating request, whichever process queued it"
+    finally:
+        for proc, _ in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=20)
+        fake_server.stop()
+        _truncate_postgres(postgres_database)
+
