@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     rate_limit_address_per_minute: int = 300  # 0 turns a limit off
     # Channels where buttons cannot be tapped: their replies also carry the choices numbered, in the text
     # (terminal, SMS) or in the speech (voice). PLAIN_TEXT_CHANNELS=voice,cli,sms in the environment.
-    plain_text_channels: Annotated[frozenset[str], NoDecode] = frozenset({"voice", "cli", "sms"})
+    plain_text_channels: Annotated[frozenset[str], NoDecode] = frozenset({"voice", "cli", "sms", "wechat"})
     # How often booking reminders and rating requests are looked for.
     reminder_interval_seconds: float = 60.0
     # How long a claimed outbox row waits for its sender before another process may send it.

@@ -13,7 +13,6 @@ from bot.config import Settings, weak_secret_reason
 from bot.errors import ConfigurationError
 from bot.logging_setup import MaskingFilter, mask_personal_data
 
-
 STRONG = "q7Vf-2LxN_8sKd3PzRw9YtBm4HcJe6Ua"
 
 

@@ -364,3 +364,26 @@ class LoginThrottleEntry(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     next_allowed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_failure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccessToken(Base):
+    """An outside API's access token (WeChat, WeCom), shared by every process until it expires.
+
+    One row per app; a process that finds it stale locks the row, so one refresh serves them all
+    (WeChat invalidates the previous token on every refresh, and limits refreshes per day).
+    """
+
+    __tablename__ = "access_tokens"
+    app: Mapped[str] = mapped_column(String(128), primary_key=True)
+    token: Mapped[str] = mapped_column(Text, default="")
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class KfSyncCursor(Base):
+    """Where reading a WeCom customer-service account's messages (`kf/sync_msg`) has got to."""
+
+    __tablename__ = "kf_sync_cursors"
+    open_kfid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(256), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

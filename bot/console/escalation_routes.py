@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.deps import RuntimeDep
 from bot.backend import escalations, staff_actions
-from bot.backend.models import Escalation, Message, StaffUser
+from bot.backend.models import Escalation, Message, Outbox, StaffUser
 from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, revealed, visible
 
 router = APIRouter(prefix="/console")
@@ -34,6 +34,13 @@ async def _get(session: AsyncSession, staff: StaffUser, escalation_id: int) -> E
     return await visible(escalations.get_for_staff(session, staff, escalation_id), "这条转人工记录")
 
 
+async def _undelivered(session: AsyncSession, conversation_id: int) -> dict[str, str]:
+    """Why messages to the resident could not be pushed (WeChat's closed 48-hour window…), by their text."""
+    stmt = select(Outbox.text, Outbox.last_error).where(
+        Outbox.conversation_id == conversation_id, Outbox.status != "sent", Outbox.last_error.is_not(None))
+    return {text: error for text, error in (await session.execute(stmt)).all() if error}
+
+
 @router.get("/")
 async def inbox(request: Request, runtime: RuntimeDep, session: SessionDep, staff: StaffDep) -> Response:
     """Open escalations, urgent ones first, refreshed in place by the page's polling."""
@@ -53,7 +60,8 @@ async def detail(escalation_id: int, request: Request, runtime: RuntimeDep, sess
     esc = await _get(session, staff, escalation_id)
     lines = await staff_actions.transcript(session, esc.conversation_id)
     return render(request, "escalation.html", runtime, staff, esc=esc, urgent=is_urgent(esc),  # type: ignore[no-any-return]
-                  lines=lines, open=esc.status in escalations.OPEN_STATUSES)
+                  lines=lines, open=esc.status in escalations.OPEN_STATUSES,
+                  undelivered=await _undelivered(session, esc.conversation_id))
 
 
 @router.get("/fragments/escalations/{escalation_id}/transcript")
@@ -62,7 +70,8 @@ async def transcript_fragment(escalation_id: int, request: Request, runtime: Run
     """The transcript alone, polled so the resident's new messages show up while staff type."""
     esc = await _get(session, staff, escalation_id)
     lines = await staff_actions.transcript(session, esc.conversation_id)
-    return render(request, "_transcript.html", runtime, staff, lines=lines, esc_id=esc.id)  # type: ignore[no-any-return]
+    return render(request, "_transcript.html", runtime, staff, lines=lines, esc_id=esc.id,  # type: ignore[no-any-return]
+                  undelivered=await _undelivered(session, esc.conversation_id))
 
 
 @router.post("/escalations/{escalation_id}/messages/{message_id}/reveal")
