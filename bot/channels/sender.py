@@ -35,7 +35,12 @@ class RecipientGone(LinliError):
     """The resident cannot be reached on this channel any more (blocked the bot, left the chat)."""
 
 
-# Sends replies to (chat id, sender id); raises RecipientGone or BackendUnavailable.
+class Undeliverable(LinliError):
+    """This message cannot be pushed now and retrying will not help (WeChat's 48-hour window has closed and
+    no template is configured): it fails at once with the reason for staff, the resident stays reachable."""
+
+
+# Sends replies to (chat id, sender id); raises RecipientGone, Undeliverable or BackendUnavailable.
 Deliver = Callable[[str, str, Sequence[Reply]], Awaitable[None]]
 
 
@@ -136,7 +141,7 @@ class OutboxSender:
 
     async def _send_one(self, item: _Pending) -> int:
         error: str | None = None
-        gone = False
+        gone = final_now = False
         if not item.active or not item.chat_id:
             error, gone = "resident unreachable on this channel", True
         else:
@@ -144,6 +149,8 @@ class OutboxSender:
                 await self.deliver(item.chat_id, item.external_id, [item.reply])
             except RecipientGone as exc:
                 error, gone = str(exc) or "recipient gone", True
+            except Undeliverable as exc:
+                error, final_now = str(exc) or "undeliverable", True
             except BackendUnavailable as exc:
                 error = str(exc) or "delivery failed"
         async with self.runtime.sessionmaker() as session, session.begin():
@@ -156,7 +163,7 @@ class OutboxSender:
                 await session.execute(
                     update(ChannelIdentity).where(ChannelIdentity.id == item.identity_id).values(active=False)
                 )
-            final = gone or row.attempts + 1 >= MAX_ATTEMPTS
+            final = gone or final_now or row.attempts + 1 >= MAX_ATTEMPTS
             outbox.mark_failed(row, error, retry_in=retry_delay(row.attempts), final=final)
             log.warning("outbox %s not delivered (%s)%s", row.id, error, "; giving up" if final else "")
         return 0

@@ -8,8 +8,8 @@ staff read in the console ("超过48小时客服窗口，无法主动推送") an
 The outcomes, in the outbox sender's terms (bot.channels.sender):
     delivered             the call succeeded
     RecipientGone         the resident unfollowed (43004): pushing stops until they write again
-    BackendUnavailable    the window is closed and no template is set, or WeChat is unreachable or refused:
-                          retried with backoff (a message from the resident reopens the window), then failed
+    Undeliverable         the window is closed and no template is set: failed at once, with the reason
+    BackendUnavailable    WeChat is unreachable or refused: retried with backoff, then failed
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from bot.backend.models import ChannelIdentity, Conversation, Message, utcnow
 from bot.bootstrap import Runtime
-from bot.channels.sender import RecipientGone
+from bot.channels.sender import RecipientGone, Undeliverable
 from bot.channels.wechat.api import WeChatApi
 from bot.channels.wechat.common import written_out
 from bot.channels.wechat.split import split_text
@@ -79,7 +79,7 @@ class MpPush:
     async def _template(self, openid: str, body: str) -> None:
         """The message as a template message, the only kind allowed once the window has closed."""
         if not self.template_id:
-            raise BackendUnavailable(text("window_closed"))
+            raise Undeliverable(text("window_closed"))
         content = body if len(body) <= TEMPLATE_VALUE_CHARS else body[: TEMPLATE_VALUE_CHARS - 1] + "…"
         data = {"first": {"value": text("template_title")}, "content": {"value": content}}
         await self.api.call(lambda c: c.message.send_template(openid, self.template_id, data))

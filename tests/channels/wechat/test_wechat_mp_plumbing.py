@@ -154,7 +154,7 @@ async def test_window_closed_without_template_fails_with_a_line_staff_can_read(p
     assert await plumbing.service.mp_sender.tick() == 0
     assert plumbing.fake.sent("message/custom/send") == []
     assert db_rows(plumbing.database_url, "SELECT status, last_error FROM outbox") == [
-        ("pending", "超过48小时客服窗口，无法主动推送")]
+        ("failed", "超过48小时客服窗口，无法主动推送")], "failed at once: retrying cannot reopen the window"
     assert db_rows(plumbing.database_url, "SELECT active FROM channel_identities") == [(1,)]
 
 
