@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.api.deps import RuntimeDep, SessionDep, StaffDep, get_session
+from bot.api.deps import RowId, RuntimeDep, SessionDep, StaffDep, TicketNumber, get_session
 from bot.backend import escalations, staff_actions, workorders
 from bot.backend.login_throttle import open_login_throttle, storable
 from bot.backend.models import Escalation, StaffUser, WorkOrder
@@ -94,7 +94,7 @@ async def list_escalations(session: SessionDep, staff: StaffDep, all: bool = Fal
 
 
 @router.get("/escalations/{escalation_id}")
-async def get_escalation(escalation_id: int, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
+async def get_escalation(escalation_id: RowId, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
     """One escalation with its transcript and what the assistant understood of each message."""
     esc = await _get(session, staff, escalation_id)
     transcript = [
@@ -107,7 +107,7 @@ async def get_escalation(escalation_id: int, session: SessionDep, staff: StaffDe
 
 
 @router.post("/escalations/{escalation_id}/reply")
-async def reply(escalation_id: int, body: TextIn, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
+async def reply(escalation_id: RowId, body: TextIn, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
     """Answer the resident; delivered through the conversation's channel."""
     esc = await _get(session, staff, escalation_id)
     message = await staff_actions.reply(session, esc, staff, body.text)
@@ -115,7 +115,7 @@ async def reply(escalation_id: int, body: TextIn, session: SessionDep, staff: St
 
 
 @router.post("/escalations/{escalation_id}/release")
-async def release(escalation_id: int, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
+async def release(escalation_id: RowId, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
     """Hand the conversation back to the assistant."""
     esc = await _get(session, staff, escalation_id)
     await staff_actions.hand_back(session, esc, staff)
@@ -123,7 +123,8 @@ async def release(escalation_id: int, session: SessionDep, staff: StaffDep) -> d
 
 
 @router.post("/work-orders/{number}/status")
-async def change_work_order_status(number: str, body: StatusIn, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
+async def change_work_order_status(number: TicketNumber, body: StatusIn, session: SessionDep,
+                                   staff: StaffDep) -> dict[str, Any]:
     """Move a work order on; the resident is told, and asked for a rating once it is done."""
     order = await staff_actions.visible_work_order(session, staff, number)
     await staff_actions.change_work_order_status(session, order, staff, body.status, body.note)

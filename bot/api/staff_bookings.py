@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from bot.api.deps import RuntimeDep, SessionDep, StaffDep
+from bot.api.deps import RowId, RuntimeDep, SessionDep, StaffDep, TicketNumber
 from bot.backend import slot_admin
 from bot.backend.models import Community, Slot, StaffUser
 from bot.errors import InvalidInput
@@ -63,7 +63,7 @@ async def list_slots(
 
 
 @router.post("/slots/{slot_id}/close")
-async def close_slot(slot_id: int, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
+async def close_slot(slot_id: RowId, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
     """Stop taking bookings in a slot (existing bookings stay until cancelled one by one)."""
     slot = await slot_admin.visible_slot(session, staff, slot_id)
     slot_admin.set_closed(session, slot, staff, True)
@@ -71,7 +71,7 @@ async def close_slot(slot_id: int, session: SessionDep, staff: StaffDep) -> dict
 
 
 @router.post("/slots/{slot_id}/open")
-async def open_slot(slot_id: int, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
+async def open_slot(slot_id: RowId, session: SessionDep, staff: StaffDep) -> dict[str, Any]:
     """Take bookings in a closed slot again."""
     slot = await slot_admin.visible_slot(session, staff, slot_id)
     slot_admin.set_closed(session, slot, staff, False)
@@ -103,7 +103,7 @@ async def list_bookings(runtime: RuntimeDep, session: SessionDep, staff: StaffDe
 
 
 @router.post("/bookings/{number}/cancel")
-async def cancel_booking(number: str, body: CancelIn, runtime: RuntimeDep, session: SessionDep,
+async def cancel_booking(number: TicketNumber, body: CancelIn, runtime: RuntimeDep, session: SessionDep,
                          staff: StaffDep) -> dict[str, Any]:
     """Cancel a booking and tell the resident why."""
     booking = await slot_admin.visible_booking(session, staff, number)

@@ -15,11 +15,11 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from bot.api.deps import RuntimeDep
+from bot.api.deps import MAX_ROW_ID, RuntimeDep
 from bot.api.limits import limit_address
 from bot.backend.models import Conversation, Message
 from bot.backend.outbox import as_dict
@@ -33,7 +33,7 @@ STREAM_SECONDS = 300.0
 
 async def _conversation(runtime: Runtime, conversation_id: int, token: str) -> None:
     async with runtime.sessionmaker() as session:
-        conv = await session.get(Conversation, conversation_id)
+        conv = await session.get(Conversation, conversation_id) if 1 <= conversation_id <= MAX_ROW_ID else None
         if conv is None or not secrets.compare_digest(conv.token.encode(), token.encode("utf-8", "surrogatepass")):
             raise HTTPException(404, "conversation not found")
 
@@ -53,15 +53,16 @@ def _event(message: dict[str, Any]) -> str:
 async def conversation_events(
     request: Request,
     runtime: RuntimeDep,
-    conversation_id: Annotated[int, Path(ge=1, le=2**62)],
+    conversation_id: int,
     token: Annotated[str, Query(min_length=8, max_length=128)],
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    after: Annotated[int, Query(ge=0)] = 0,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> StreamingResponse:
     """The conversation's messages after `after` (or the Last-Event-ID a reconnecting browser sends)."""
     await _conversation(runtime, conversation_id, token)
-    if last_event_id and last_event_id.isdigit():
-        after = max(after, int(last_event_id))
+    after = min(after, MAX_ROW_ID)
+    if last_event_id and last_event_id.isascii() and last_event_id.isdigit():
+        after = max(after, min(int(last_event_id), MAX_ROW_ID))
 
     async def stream() -> AsyncIterator[str]:
         nonlocal after

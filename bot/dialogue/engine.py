@@ -156,6 +156,7 @@ class DialogueEngine:
         return result
 
     async def _handle(self, msg: InboundMessage) -> tuple[TurnResult, ParseResult]:
+        _check_identifiers(msg)
         now = self.clock()
         # Relative dates ("明天") mean the resident's local day, not the server's UTC day.
         local_now = now.astimezone(ZoneInfo(self._timezone(msg.community)))
@@ -343,6 +344,21 @@ class DialogueEngine:
         """A conversation by id (for channels that deliver staff replies)."""
         async with self.sessionmaker() as session:
             return await session.get(Conversation, conversation_id)
+
+
+# Identifiers as the database stores them: column lengths, and no control characters (PostgreSQL refuses a
+# NUL) or lone surrogates. Every channel's identifiers pass here, whatever its own edge checked.
+_IDENTIFIER_LIMITS = (("sender", 128), ("message_id", 128), ("community", 64), ("chat_id", 64))
+
+
+def _check_identifiers(msg: InboundMessage) -> None:
+    for name, limit in _IDENTIFIER_LIMITS:
+        value = getattr(msg, name)
+        if value is None:
+            continue
+        if (not value and name == "sender") or len(value) > limit or any(
+                ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            raise InvalidInput(f"{name} must be 1 to {limit} printable characters")
 
 
 def _set_elderly(identity: ChannelIdentity, msg: InboundMessage) -> None:

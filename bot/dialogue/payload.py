@@ -52,7 +52,10 @@ def _plain_value(value: object) -> str | int | None:
     if isinstance(value, int):
         return value if abs(value) < _MAX_NUMBER else None
     if isinstance(value, str):
-        return value if len(value) <= _MAX_CHARS else None
+        # "\u0000" in a payload's JSON is a real NUL once decoded: no database stores it, no button sends it.
+        if len(value) > _MAX_CHARS or any(ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            return None
+        return value
     return None
 
 

@@ -45,7 +45,7 @@ def install(app: FastAPI, runtime: Runtime) -> TelegramService:
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 return Response(status_code=400)  # JSON, but not an update: an array, a number, a string
             update = Update.de_json(data, service.application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError):
             return Response(status_code=400)
         if update is None:
             return Response(status_code=400)
