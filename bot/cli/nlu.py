@@ -26,7 +26,7 @@ def train_command_impl(
     settings: Settings, nlu_data: Path | None = None, out: Path | None = None, embedding: bool | None = None
 ) -> Any:
     """Train the embedded NLU from `nlu_data` into `out` (defaults from settings) and say how long it took."""
-    from bot.nlu.training import TrainOptions, train_nlu
+    from bot.nlu.training import TrainOptions, train_nlu, warn_few_examples
 
     data = Path(nlu_data or settings.nlu_data)
     target = Path(out or settings.nlu_model_dir)
@@ -38,6 +38,8 @@ def train_command_impl(
         f"NLU trained on {report.examples} examples, {report.intents} intents, {report.features} features"
         f"{encoder} in {report.seconds:.1f} s → {report.out_dir}"
     )
+    if report.few_examples:
+        click.secho(f"warning: {warn_few_examples(report.few_examples)}", err=True, fg="yellow")
     return report
 
 
@@ -148,7 +150,8 @@ def _print_human(result: dict[str, Any]) -> None:
     click.echo(f"{result['mode']} on {result['data']}: {intent['n']} examples")
     click.echo(
         f"intent accuracy {intent['accuracy']:.2%}  macro-F1 {intent['macro_f1']:.4f}  "
-        f"fallback {intent['fallback_rate']:.2%}  confidently wrong {intent['confidently_wrong_rate']:.2%} "
+        f"answered-accuracy {intent['answered_accuracy']:.2%}  coverage {intent['coverage']:.2%}  "
+        f"fallback rate {intent['fallback_rate']:.2%}  confidently wrong {intent['confidently_wrong_rate']:.2%} "
         f"(threshold {result['threshold']})"
     )
     value = "n/a" if ents["value_accuracy"] is None else f"{ents['value_accuracy']:.2%}"
@@ -159,7 +162,8 @@ def _print_human(result: dict[str, Any]) -> None:
     for style, s in result.get("by_style", {}).items():
         click.echo(
             f"  style {style:<8} n={s['n']:<5} intent acc {s['intent_accuracy']:.2%}  "
-            f"entity F1 {s['entity_f1']:.4f}  confidently wrong {s['confidently_wrong_rate']:.2%}"
+            f"coverage {s['coverage']:.2%}  entity F1 {s['entity_f1']:.4f}  "
+            f"confidently wrong {s['confidently_wrong_rate']:.2%}"
         )
     click.echo("per intent (P / R / F1 / n):")
     for name, m in intent["per_intent"].items():
@@ -173,3 +177,5 @@ def _print_human(result: dict[str, Any]) -> None:
             click.echo(f"  {c['true']} → {c['predicted']}: {c['count']}")
     if "confusion_png" in result:
         click.echo(f"confusion matrix: {result['confusion_png']}")
+    for warning in result.get("warnings", []):
+        click.secho(f"warning: {warning}", err=True, fg="yellow")

@@ -82,6 +82,38 @@ def fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
     return float(np.exp(res.x))
 
 
+def calibration_folds(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds that tolerate intents with fewer examples than folds (even a single one).
+
+    Each intent's examples are shuffled and dealt round the folds from a random first fold, so the
+    singletons of different intents land in different folds. Scikit-learn's StratifiedKFold would warn
+    and, before this, training skipped calibration outright when any intent had fewer than two examples.
+    """
+    rng = np.random.default_rng(seed)
+    k = int(min(folds, len(y)))
+    fold_of = np.zeros(len(y), dtype=np.int64)
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        fold_of[members] = (int(rng.integers(k)) + np.arange(len(members))) % k
+    out = []
+    for f in range(k):
+        te = np.flatnonzero(fold_of == f)
+        tr = np.flatnonzero(fold_of != f)
+        if len(te) and len(np.unique(y[tr])) >= 2:
+            out.append((tr, te))
+    return out
+
+
+def _fold_scores(est: Any, x: Any, n_classes: int) -> np.ndarray:
+    """Decision scores over all intents from a model that saw only some: an unseen intent scores lowest."""
+    seen = np.asarray(est.classes_)
+    d = _decision(est, x, len(seen))
+    full = np.empty((d.shape[0], n_classes))
+    full[:] = d.min(axis=1, keepdims=True) - 1.0
+    full[:, seen] = d
+    return full
+
+
 def fit_classifier(
     x: Any,
     labels: Sequence[str],
@@ -92,33 +124,41 @@ def fit_classifier(
     dense_dim: int = 0,
     folds: int = 5,
 ) -> IntentClassifier:
-    """Fit the linear model on feature matrix `x` (its last `dense_dim` columns dense) and calibrate it."""
-    from sklearn.model_selection import StratifiedKFold
+    """Fit the linear model on feature matrix `x` (its last `dense_dim` columns dense) and calibrate it.
 
+    Calibration learns from cross-validated scores. An example whose intent has no other example
+    cannot be predicted by a model trained without it, so it is left out of the calibration set (it
+    says nothing about how often a confident answer is right); its intent is still learned and scored.
+    """
     intents = sorted(set(labels))
     y = np.array([intents.index(lab) for lab in labels])
     n_classes = len(intents)
     if n_classes < 2:
         raise ValueError("intent classification needs at least two intents")
-    counts = np.bincount(y)
-    k = int(min(folds, counts.min()))
     temperature, confidence = 1.0, None
-    if k >= 2:
+    splits = calibration_folds(y, folds, seed) if len(y) >= 4 else []
+    if splits:
         # Neighbours are measured on the sparse features only, as `IntentClassifier.scores` receives them.
         xs = x[:, : x.shape[1] - dense_dim].tocsr()
         oof = np.zeros((len(y), n_classes))
+        usable = np.zeros(len(y), dtype=bool)
         parts = []
-        for tr, te in StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
+        for tr, te in splits:
             est = _estimator(model, seed, c).fit(x[tr], y[tr])
-            oof[te] = _decision(est, x[te], n_classes)
+            oof[te] = _fold_scores(est, x[te], n_classes)
+            seen = np.isin(y[te], est.classes_)
+            usable[te[seen]] = True
             # Similarity to the sentences this fold's model was trained on, as parsing will measure it.
-            parts.append((te, (xs[te] @ xs[tr].T).toarray(), y[tr]))
-        temperature = fit_temperature(oof, y)
-        n_known = np.diff(xs.indptr)
-        feats = [confidence_features(oof[te], temperature, sims, ys, n_known[te]) for te, sims, ys in parts]
-        order = np.concatenate([te for te, _, _ in parts])
-        correct = oof[order].argmax(axis=1) == y[order]
-        confidence = fit_confidence(np.vstack(feats), correct, NeighbourIndex.from_matrix(xs, y), seed=seed)
+            parts.append((te[seen], (xs[te[seen]] @ xs[tr].T).toarray(), y[tr]))
+        if usable.sum() >= 2:
+            temperature = fit_temperature(oof[usable], y[usable])
+            n_known = np.diff(xs.indptr)
+            feats = [
+                confidence_features(oof[te], temperature, sims, ys, n_known[te]) for te, sims, ys in parts if len(te)
+            ]
+            order = np.concatenate([te for te, _, _ in parts])
+            correct = oof[order].argmax(axis=1) == y[order]
+            confidence = fit_confidence(np.vstack(feats), correct, NeighbourIndex.from_matrix(xs, y), seed=seed)
     est = _estimator(model, seed, c).fit(x, y)
     coef = np.asarray(est.coef_, dtype=np.float64)
     intercept = np.asarray(est.intercept_, dtype=np.float64)

@@ -2,9 +2,12 @@
 
 Intent figures use the classifier's best intent (before the fallback), so that accuracy and the
 fallback rate are reported separately; "confidently wrong" counts wrong intents whose confidence is at or
-above the fallback threshold, the mistakes the dialogue would act on. Entities match on type and exact
-span, or overlap with the same value (see `entity_metrics`); value accuracy is over matched entities
-whose annotation gives an explicit value.
+above the fallback threshold, the mistakes the dialogue would act on. Beside accuracy stand coverage (the
+share of messages answered rather than sent to the fallback) and answered-accuracy (accuracy over those
+answered), because a model that is right but never confident enough to answer helps nobody: a model
+trained on data it was not built for once scored 0.90 accuracy with every message falling back.
+Entities match on type and exact span, or overlap with the same value (see `entity_metrics`); value
+accuracy is over matched entities whose annotation gives an explicit value.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from bot.nlu.training import TrainOptions
 
 log = logging.getLogger("linli.nlu")
+# Below this coverage the report warns: most messages would get a fallback reply whatever the accuracy.
+LOW_COVERAGE = 0.8
 
 
 @dataclass(frozen=True)
@@ -86,11 +91,15 @@ def intent_metrics(preds: Sequence[Prediction], threshold: float) -> dict[str, A
             f1s.append(per[lab]["f1"])
     wrong = [p for p in preds if p.intent != p.example.intent]
     confused = Counter((p.example.intent, p.intent) for p in wrong).most_common(10)
+    answered = [p for p in preds if not p.fell_back]
+    answered_right = sum(p.intent == p.example.intent for p in answered)
     return {
         "n": n,
         "accuracy": round(1 - len(wrong) / n, 4),
         "macro_f1": round(sum(f1s) / len(f1s), 4) if f1s else 0.0,
-        "fallback_rate": round(sum(p.fell_back for p in preds) / n, 4),
+        "answered_accuracy": round(answered_right / len(answered), 4) if answered else 0.0,
+        "coverage": round(len(answered) / n, 4),
+        "fallback_rate": round(1 - len(answered) / n, 4),
         "confidently_wrong_rate": round(sum(p.confidence >= threshold for p in wrong) / n, 4),
         "per_intent": per,
         "most_confused": [{"true": t, "predicted": pr, "count": c} for (t, pr), c in confused],
@@ -177,11 +186,25 @@ def report(preds: Sequence[Prediction], threshold: float) -> dict[str, Any]:
                 "n": len(group),
                 "intent_accuracy": im["accuracy"],
                 "intent_macro_f1": im["macro_f1"],
+                "coverage": im["coverage"],
                 "confidently_wrong_rate": im["confidently_wrong_rate"],
                 "entity_f1": em["f1"],
             }
     out["threshold"] = threshold
+    warning = coverage_warning(out["intent"].get("coverage", 1.0), threshold)
+    if warning:
+        out["warnings"] = [warning]
     return out
+
+
+def coverage_warning(coverage: float, threshold: float, minimum: float = LOW_COVERAGE) -> str:
+    """A warning when too few messages are answered (empty when coverage is fine)."""
+    if coverage >= minimum:
+        return ""
+    return (
+        f"coverage {coverage:.1%} is below {minimum:.0%}: {1 - coverage:.1%} of messages fall back "
+        f"(confidence under {threshold} or two intents too close); the accuracy above is not what users get"
+    )
 
 
 def cross_validate(

@@ -11,6 +11,7 @@ import logging
 import re
 import shutil
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,6 +40,9 @@ COMMON_WORD_MIN_FREQ = 20
 FREQUENT_WORD_MIN_FREQ = 1000
 # Candidate spans do not depend on the message time, only date values do; training uses a fixed one.
 _TRAINING_NOW = dt.datetime(2024, 1, 1, 9, 0)
+# Intents with fewer training examples than this are named in a warning: their confidences rest on
+# too few sentences to be checked by cross-validation, and their recall on new wording is poor.
+FEW_EXAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,11 @@ class TrainOptions:
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: Model = "svc"
-    c: float = 1.0
+    # C = 2 over 1: SMP2019 (5-fold CV, 2,067 utterances) accuracy 0.899 → 0.900, macro-F1 0.783 → 0.793;
+    # its dev split macro-F1 0.830 → 0.852; our development sets 97.9 / 98.7 % → 98.1 / 98.9 %.
+    # Also measured and not kept: char 1-3 or 1-4, jieba words, pinyin weight 0.3 or trigrams off,
+    # balanced class weights, logistic regression (all within ±0.5 point on SMP, or worse; LR 20× slower).
+    c: float = 2.0
     embedding: bool = False
     embedding_weight: float = 0.5
     # A pretrained sentence-transformers model (name in the local cache, or a path) for the embedding
@@ -66,6 +74,8 @@ class TrainReport:
     seconds: float
     embedding: bool
     data_digest: str
+    # Intents with fewer than FEW_EXAMPLES examples, and how many each has.
+    few_examples: dict[str, int] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4)
@@ -121,6 +131,23 @@ def fit_entity_filter(
             start, end = mt.span(f.start, f.end)
             samples.append((span_features(f, mt.text, ov, gaps), (f.entity, start, end) in gold, f.entity))
     return fit_span_filter(samples, seed=seed)
+
+
+def intents_with_few_examples(data: TrainingData, minimum: int = FEW_EXAMPLES) -> dict[str, int]:
+    """Intents with fewer than `minimum` training examples, by name, with their counts."""
+    counts = Counter(ex.intent for ex in data.examples)
+    return {name: n for name, n in sorted(counts.items()) if n < minimum}
+
+
+def warn_few_examples(few: dict[str, int], minimum: int = FEW_EXAMPLES) -> str:
+    """One warning line naming the intents with too few examples (empty when there are none)."""
+    if not few:
+        return ""
+    listed = ", ".join(f"{name} ({n})" for name, n in sorted(few.items(), key=lambda kv: (kv[1], kv[0])))
+    return (
+        f"{len(few)} intent(s) have fewer than {minimum} training examples: {listed}. "
+        "Their answers are less reliable; add examples."
+    )
 
 
 def _digest(data: TrainingData) -> str:
@@ -238,6 +265,9 @@ def train_nlu(
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    few = intents_with_few_examples(data)
+    if few:
+        log.warning("%s", warn_few_examples(few))
     model = fit_model(data, catalog_dir, seed=seed, options=options, work_dir=tmp)
     save_model(model, tmp)
     # Replace the old model only once the new one is complete.
@@ -253,4 +283,5 @@ def train_nlu(
         seconds,
         bool(model.meta["embedding"]),
         str(model.meta["data_digest"]),
+        few,
     )

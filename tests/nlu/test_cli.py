@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -118,3 +119,33 @@ def test_train_with_a_named_pretrained_encoder(tmp_path: Path, env: dict[str, st
     parsed = runner.invoke(cli, ["parse", "我想预约明天的助浴"], env=env)
     assert parsed.exit_code == 0, parsed.output
     assert json.loads(parsed.stdout)["intent"]["name"] == "book_service"
+
+
+def _evaluate(trained: TrainReport, nlu_data_dir: Path, env: dict[str, str], *extra: str) -> Any:
+    args = ["evaluate", "nlu", "--data", str(nlu_data_dir / "nlu"), "--model", str(trained.out_dir), *extra]
+    return CliRunner().invoke(cli, args, env=env)
+
+
+def test_evaluate_prints_coverage_and_fallback_rate_beside_accuracy(
+    trained: TrainReport, nlu_data_dir: Path, env: dict[str, str]
+) -> None:
+    result = _evaluate(trained, nlu_data_dir, env)
+    assert result.exit_code == 0, result.output
+    headline = next(line for line in result.output.splitlines() if line.startswith("intent accuracy"))
+    assert "answered-accuracy" in headline and "coverage" in headline and "fallback rate" in headline
+    assert "warning" not in result.output
+    report = json.loads(_evaluate(trained, nlu_data_dir, env, "--json").stdout)
+    intent = report["intent"]
+    assert intent["coverage"] == pytest.approx(1 - intent["fallback_rate"])
+    assert 0.0 <= intent["answered_accuracy"] <= 1.0
+
+
+def test_evaluate_warns_when_coverage_collapses(trained: TrainReport, nlu_data_dir: Path, env: dict[str, str]) -> None:
+    # A threshold no confidence reaches: the model is as accurate as before, but answers nothing.
+    env = {**env, "NLU_FALLBACK_THRESHOLD": "0.999999"}
+    result = _evaluate(trained, nlu_data_dir, env)
+    assert result.exit_code == 0, result.output
+    assert "warning: coverage" in result.output and "fall back" in result.output
+    report = json.loads(_evaluate(trained, nlu_data_dir, env, "--json").stdout)
+    assert report["intent"]["coverage"] < 0.8
+    assert report["warnings"] and "coverage" in report["warnings"][0]

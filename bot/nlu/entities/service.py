@@ -54,6 +54,7 @@ class ServiceMatcher:
 
     def __init__(self, patterns: Mapping[str, str], segmenter: str = "char") -> None:
         self._nlp: Any = blank_pipeline(segmenter)
+        self._patterns = bool(patterns)
         ruler = self._nlp.add_pipe("span_ruler", config={"spans_key": SPANS_KEY})
         ruler.add_patterns(
             [{"label": "service", "pattern": surface, "id": sid} for surface, sid in sorted(patterns.items())]
@@ -63,7 +64,8 @@ class ServiceMatcher:
 
     def find(self, text: str) -> list[Found]:
         """Every service mention, overlapping ones included."""
-        if not text:
+        if not text or not self._patterns:
+            # Data without services (a public intent set): spaCy would warn on every message.
             return []
         with self._lock:
             doc = self._nlp(text)
