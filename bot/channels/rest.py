@@ -30,6 +30,7 @@ from bot.dialogue.domain import Button, Reply
 from bot.dialogue.engine import InboundMessage
 from bot.dialogue.text import clean
 from bot.errors import InvalidInput
+from bot.nlu.rasa_shape import rasa_parse
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -229,4 +230,4 @@ class ParseIn(BaseModel):
 @router.post("/model/parse", dependencies=[Depends(limit_address)])
 async def model_parse(body: ParseIn, runtime: RuntimeDep) -> dict[str, Any]:
     """Rasa-compatible parse, so tools written for Rasa can call Linli."""
-    return dict(runtime.dialogue.parse(clean(body.text, runtime.settings.max_message_chars).text))
+    return rasa_parse(runtime.dialogue.parse(clean(body.text, runtime.settings.max_message_chars).text))
