@@ -9,8 +9,10 @@ and workers. A batch cut short by a crash is read again, and the engine answers 
 
 Replies go out with `kf/send_msg`; a reply with buttons becomes a `msgmenu` whose items send the button's
 payload back as `menu_id`. An escalated conversation is handed to the human agents' queue
-(`kf/service_state/trans`, state 2), where staff pick it up in WeCom. wechatpy 1.8 has no 微信客服 API, so
-these endpoints are called through its WeCom client's generic `post`.
+(`kf/service_state/trans`, state 2), where staff pick it up in WeCom. Pushes (staff replies, status changes,
+hand-backs) go through `KfPush` (bot.channels.wechat.kf_push), which keeps WeCom's send limits and session
+states. wechatpy 1.8 has no 微信客服 API, so these endpoints are called through its WeCom client's generic
+`post`.
 """
 
 from __future__ import annotations
@@ -32,27 +34,18 @@ from bot.backend import outbox
 from bot.backend.leadership import lock_key
 from bot.backend.models import KfSyncCursor
 from bot.bootstrap import Runtime
-from bot.channels.sender import RecipientGone
 from bot.channels.wechat.api import WeChatApi
 from bot.channels.wechat.common import PendingPhotos, client_address
-from bot.channels.wechat.split import split_text
+from bot.channels.wechat.kf_push import QUEUED_FOR_HUMAN, STATE_UNCHANGED, WITH_HUMAN, KfPush, messages_of
 from bot.channels.wechat.texts import text
 from bot.dialogue.domain import Reply
 from bot.dialogue.engine import InboundMessage
-from bot.errors import BackendUnavailable, ConfigurationError
+from bot.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 CHANNEL = "wecom"
 MAX_BODY = 64 * 1024
-MENU_HEAD_BYTES = 1024  # a msgmenu's head_content
-MENU_ID_BYTES = 128
 ORIGIN_CUSTOMER, ORIGIN_EVENT = 3, 4
-QUEUED_FOR_HUMAN, WITH_HUMAN = 2, 3
-# 95016: the session may not change to that state; the conversation is with staff already.
-STATE_UNCHANGED = 95016
-# 95018: the session is with a human agent (or over), so the API may not write into it; 95017: sending
-# to this customer is not allowed any more (session ended more than 48 hours ago).
-GONE_ERRORS = frozenset({95017, 95018})
 
 
 class CustomerService:
@@ -68,6 +61,7 @@ class CustomerService:
         self.crypto = WeChatCrypto(settings.wecom_kf_token.get_secret_value(),
                                    settings.wecom_kf_aes_key.get_secret_value(), settings.wecom_corp_id)
         self.photos = PendingPhotos()
+        self.push = KfPush(runtime, api)
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -273,36 +267,6 @@ class CustomerService:
         """Send replies with `kf/send_msg`: text in parts of at most 2048 bytes, buttons as a msgmenu."""
         done = sent if sent is not None else []
         for reply in replies:
-            for message in _messages(reply):
+            for message in messages_of(reply):
                 await self.api.post("kf/send_msg", {"touser": user, "open_kfid": open_kfid, **message})
             done.append(reply)
-
-    async def push(self, chat_id: str, sender: str, replies: Sequence[Reply]) -> None:
-        """The outbox sender's `deliver`: chat id is the open_kfid, sender the external user id."""
-        try:
-            await self.send(chat_id, sender, replies)
-        except WeChatClientException as exc:
-            if exc.errcode in GONE_ERRORS:
-                raise RecipientGone(f"wecom: {exc.errcode} {exc.errmsg}") from exc
-            raise BackendUnavailable(f"wecom: {exc.errcode} {exc.errmsg}") from exc
-        except requests.RequestException as exc:
-            raise BackendUnavailable(f"wecom unreachable: {type(exc).__name__}") from exc
-
-
-def _messages(reply: Reply) -> list[dict[str, Any]]:
-    """The kf/send_msg bodies for one reply (without the addressee)."""
-    body = reply.text.strip()
-    if not reply.buttons:
-        return [{"msgtype": "text", "text": {"content": part}} for part in split_text(body or text("choose"))]
-    parts = split_text(body, MENU_HEAD_BYTES) if body else [text("choose")]
-    head = parts.pop()
-    out: list[dict[str, Any]] = [{"msgtype": "text", "text": {"content": p}} for p in parts]
-    items = [{"type": "click", "click": {"id": _menu_id(b.payload, n), "content": b.title}}
-             for n, b in enumerate(reply.buttons, 1)]
-    out.append({"msgtype": "msgmenu", "msgmenu": {"head_content": head, "list": items}})
-    return out
-
-
-def _menu_id(payload: str, number: int) -> str:
-    """The button's payload where it fits a menu id; else its number, which the engine picks by as well."""
-    return payload if len(payload.encode("utf-8")) <= MENU_ID_BYTES else str(number)
