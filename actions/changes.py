@@ -9,6 +9,7 @@ rather than trusted, and a part of the day (下午) is kept until a slot in it i
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -441,6 +442,10 @@ async def _withdraw(dispatcher: CollectingDispatcher, session: AsyncSession, ser
     return done
 
 
+# Words by which a resident refers to something booked or filed, rather than just declining a service.
+_NAMES_A_BOOKING = re.compile(r"预约|预越|约的|约好|订的|报的|报名|单|号|[YyGg][YyDd]|撤|退")
+
+
 class ActionAskTicketId(Action):
     """Asks which booking (or, when cancelling, which booking or work order), with the resident's own as buttons."""
 
@@ -456,8 +461,13 @@ class ActionAskTicketId(Action):
             orders = [o for o in await open_orders(session, ctx) if o.status in workorders.WITHDRAWABLE
                       ] if cancelling else []
             if not found and not orders:
-                dispatcher.utter_message(response="utter_nothing_to_cancel" if cancelling
-                                         else "utter_no_upcoming_bookings")
+                said = str((tracker.latest_message or {}).get("text") or "")
+                if cancelling and not _NAMES_A_BOOKING.search(said):
+                    # 陪诊不要了 with nothing booked: a plain "no thanks", not a request to search for bookings.
+                    dispatcher.utter_message(response="utter_ok")
+                else:
+                    dispatcher.utter_message(response="utter_nothing_to_cancel" if cancelling
+                                             else "utter_no_upcoming_bookings")
                 return [ActiveLoop(None), *[SlotSet(s, None) for s in RESCHEDULE_SLOTS]]
             found, orders = _narrowed(tracker, services, found, orders)
             buttons = [{"title": f"{b.number} {booking_when(services, b, ctx)}",
