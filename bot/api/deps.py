@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.backend.models import StaffUser
+from bot.backend.models import MAX_ROW_ID, StaffUser
 from bot.backend.staff import user_for_token
 from bot.bootstrap import Runtime
 
@@ -45,6 +45,5 @@ StaffDep = Annotated[StaffUser, Depends(current_staff)]
 
 # Ids in paths: database rows are 32-bit integers (a larger number is a 422, never a database error), and
 # ticket numbers are letters and digits (GD20261209001, YY…; a partial number is fine).
-MAX_ROW_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 TicketNumber = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")]

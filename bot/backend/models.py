@@ -23,6 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+# Row ids are 32-bit integers on PostgreSQL: a larger number names no row (and must not reach a query).
+MAX_ROW_ID = 2**31 - 1
+
 
 def utcnow() -> dt.datetime:
     """Timezone-aware now; every timestamp is stored in UTC."""

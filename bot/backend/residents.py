@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.backend.models import ChannelIdentity, Community, Conversation, Resident
+from bot.backend.models import MAX_ROW_ID, ChannelIdentity, Community, Conversation, Resident
 
 
 async def get_community(session: AsyncSession, code: str) -> Community | None:
@@ -107,3 +107,12 @@ async def ensure_conversation(
     session.add(conv)
     await session.flush()
     return conv, True
+
+
+async def conversation_by_token(session: AsyncSession, conversation_id: int, token: str) -> Conversation | None:
+    """The conversation when `token` is its token (compared in constant time, as bytes: a token may hold
+    anything), else None; a wrong token and a missing conversation look the same to the caller."""
+    conv = await session.get(Conversation, conversation_id) if 1 <= conversation_id <= MAX_ROW_ID else None
+    if conv is None or not secrets.compare_digest(conv.token.encode(), token.encode("utf-8", "surrogatepass")):
+        return None
+    return conv

@@ -19,12 +19,13 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
-from bot.api.deps import MAX_ROW_ID, RuntimeDep, SessionDep
+from bot.api.deps import RuntimeDep, SessionDep
 from bot.api.limits import client_address, enforce, limit_address
 from bot.backend.bridges import CHANNEL_NAME, NOT_OVER_REST, SECRET_SENDER_CHANNELS, bridge_for_key
-from bot.backend.models import Bridge, Conversation, Message
+from bot.backend.models import MAX_ROW_ID, Bridge, Message
 from bot.backend.outbox import as_dict
 from bot.backend.rate_limits import RateLimits
+from bot.backend.residents import conversation_by_token
 from bot.bootstrap import Runtime
 from bot.dialogue.domain import Button, Reply
 from bot.dialogue.engine import InboundMessage
@@ -206,9 +207,8 @@ async def get_messages(
     requests) here too, so each message to the resident carries speech, its choices read out. It is
     made here, at the channel's edge: the backend that stores those messages knows nothing of speech.
     """
-    # Ids past the integer columns name no conversation (404, like a wrong token); positions past them, nothing.
-    conv = await session.get(Conversation, conversation_id) if 1 <= conversation_id <= MAX_ROW_ID else None
-    if conv is None or not secrets.compare_digest(conv.token.encode(), token.encode("utf-8", "surrogatepass")):
+    conv = await conversation_by_token(session, conversation_id, token)
+    if conv is None:
         raise HTTPException(404, "conversation not found")
     stmt = (select(Message).where(Message.conversation_id == conversation_id, Message.id > min(after, MAX_ROW_ID))
             .order_by(Message.id).limit(200))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -19,10 +18,11 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from bot.api.deps import MAX_ROW_ID, RuntimeDep
+from bot.api.deps import RuntimeDep
 from bot.api.limits import limit_address
-from bot.backend.models import Conversation, Message
+from bot.backend.models import MAX_ROW_ID, Message
 from bot.backend.outbox import as_dict
+from bot.backend.residents import conversation_by_token
 from bot.bootstrap import Runtime
 
 router = APIRouter()
@@ -33,8 +33,7 @@ STREAM_SECONDS = 300.0
 
 async def _conversation(runtime: Runtime, conversation_id: int, token: str) -> None:
     async with runtime.sessionmaker() as session:
-        conv = await session.get(Conversation, conversation_id) if 1 <= conversation_id <= MAX_ROW_ID else None
-        if conv is None or not secrets.compare_digest(conv.token.encode(), token.encode("utf-8", "surrogatepass")):
+        if await conversation_by_token(session, conversation_id, token) is None:
             raise HTTPException(404, "conversation not found")
 
 
