@@ -7,6 +7,7 @@ the community's own offices (hours, phone numbers), answered from the community'
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -51,6 +52,11 @@ def _text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
 
 
+# A question with no subject at all: only question words, fillers and pronouns (咋弄, 这个怎么办啊).
+_NO_SUBJECT = re.compile(
+    r"(?:咋|怎么|怎样|如何|弄|办|整|搞|做|啥|什么|嗯|啊|呢|吗|呀|哦|那个|这个|的|了|我|你|该|要|能)*")
+
+
 def resolve_service(services: ActionServices, tracker: Tracker) -> tuple[Service | None, list[Service], bool]:
     """The service asked about, candidates when unsure, and whether the search found nothing at all."""
     entities = tracker.latest_message.get("entities") or []
@@ -62,6 +68,8 @@ def resolve_service(services: ActionServices, tracker: Tracker) -> tuple[Service
     last = service_of(services, tracker.get_slot("last_service"))
     if services.retriever is None or query.startswith("/"):
         return (last, [], False) if last else (None, [], True)
+    if _NO_SUBJECT.fullmatch(re.sub(r"[\W_]+", "", query)) and last is None:
+        return None, [], True  # 咋弄, 怎么办: nothing to search for; services the index happens to rank are noise
     result = services.retriever.search(query, k=3)
     candidates = [s for h in result.hits if (s := services.catalog.get(h.service_id)) is not None]
     if result.confident and candidates:
