@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,22 @@ def _load_optional_components() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
+
+
+def run_alongside(app: FastAPI, start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:
+    """Start a channel's service when the app starts and stop it when the app stops, inside its lifespan."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> AsyncIterator[Any]:
+        async with inner(a) as state:
+            await start()
+            try:
+                yield state
+            finally:
+                await stop()
+
+    app.router.lifespan_context = lifespan
 
 
 def register_router_hook(hook: Any) -> None:

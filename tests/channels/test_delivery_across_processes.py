@@ -65,6 +65,16 @@ def _serve(database_url: str, model_dir: Path, fake: FakeBotApi, log: Path,
     raise AssertionError("server did not start")
 
 
+def _stop_all(procs: list[tuple[subprocess.Popen[bytes], str]], fake_server: Any, database_url: str) -> None:
+    """Stop the servers still running and the fake Bot API, and empty the shared database."""
+    for proc, _ in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=20)
+    fake_server.stop()
+    _truncate_postgres(database_url)
+
+
 async def _queue(database_url: str) -> None:
     engine = create_engine(database_url)
     async with create_sessionmaker(engine)() as session, session.begin():
@@ -111,12 +121,7 @@ def test_two_processes_push_every_message_once_through_a_sigkill(
         assert len(twice) <= 1 and all(n == 2 for n in twice.values()), twice
         assert db_rows(postgres_database, "SELECT status, count(*) FROM outbox GROUP BY status") == [("sent", total)]
     finally:
-        for proc, _ in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=20)
-        fake_server.stop()
-        _truncate_postgres(postgres_database)
+        _stop_all(procs, fake_server, postgres_database)
 
 
 async def _finished_bookings(database_url: str, count: int) -> None:
@@ -185,10 +190,5 @@ def test_rating_requests_are_queued_and_pushed_once_by_two_processes_through_a_s
         assert db_rows(postgres_database, "SELECT count(*) FROM outbox WHERE kind = 'rating_request'") == [(count,)], \
             "each booking queued one rating request, whichever process queued it"
     finally:
-        for proc, _ in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=20)
-        fake_server.stop()
-        _truncate_postgres(postgres_database)
+        _stop_all(procs, fake_server, postgres_database)
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
+from bot.api.app import run_alongside
 from bot.bootstrap import Runtime
 from bot.channels.telegram.application import TelegramService
 from telegram import Update
@@ -53,16 +51,5 @@ def install(app: FastAPI, runtime: Runtime) -> TelegramService:
         await service.application.process_update(update)
         return Response(status_code=200)
 
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: Any) -> AsyncIterator[Any]:
-        async with inner(a) as state:
-            await service.start()
-            try:
-                yield state
-            finally:
-                await service.stop()
-
-    app.router.lifespan_context = lifespan
+    run_alongside(app, service.start, service.stop)
     return service

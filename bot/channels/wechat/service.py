@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
+from bot.api.app import run_alongside
 from bot.backend.access_tokens import AccessTokens
 from bot.bootstrap import Runtime
 from bot.channels.sender import OutboxSender
@@ -76,16 +74,5 @@ def install(app: FastAPI, runtime: Runtime) -> WeChatService:
         app.include_router(service.mp.router())
     if service.kf is not None:
         app.include_router(service.kf.router())
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: Any) -> AsyncIterator[Any]:
-        async with inner(a) as state:
-            await service.start()
-            try:
-                yield state
-            finally:
-                await service.stop()
-
-    app.router.lifespan_context = lifespan
+    run_alongside(app, service.start, service.stop)
     return service
