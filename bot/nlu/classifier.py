@@ -114,6 +114,48 @@ def _fold_scores(est: Any, x: Any, n_classes: int) -> np.ndarray:
     return full
 
 
+@dataclass
+class OutOfFold:
+    """Decision scores of every training sentence from a model trained without it (cross-validation).
+
+    They serve twice: to choose between feature settings (`accuracy`), and to calibrate the chosen
+    model's confidences on mistakes it makes on unseen text. `usable` leaves out sentences whose intent
+    had no example in the rest of their fold's training set: no model could have got those right.
+    """
+
+    scores: np.ndarray  # (n_examples, n_intents)
+    usable: np.ndarray  # (n_examples,) bool
+    splits: list[tuple[np.ndarray, np.ndarray]]
+
+    def accuracy(self, y: np.ndarray) -> float:
+        """Share of usable sentences whose best-scoring intent is their own."""
+        if not self.usable.any():
+            return 0.0
+        return float(np.mean(self.scores[self.usable].argmax(axis=1) == y[self.usable]))
+
+
+def intent_labels(labels: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The sorted intent names and each example's index among them."""
+    intents = sorted(set(labels))
+    position = {name: i for i, name in enumerate(intents)}
+    return intents, np.array([position[lab] for lab in labels], dtype=np.int64)
+
+
+def out_of_fold(
+    x: Any, labels: Sequence[str], *, seed: int = 42, model: Model = "svc", c: float = 1.0, folds: int = 5
+) -> OutOfFold:
+    """Cross-validated decision scores for feature matrix `x` (folds as `calibration_folds` deals them)."""
+    intents, y = intent_labels(labels)
+    splits = calibration_folds(y, folds, seed) if len(y) >= 4 else []
+    scores = np.zeros((len(y), len(intents)))
+    usable = np.zeros(len(y), dtype=bool)
+    for tr, te in splits:
+        est = _estimator(model, seed, c).fit(x[tr], y[tr])
+        scores[te] = _fold_scores(est, x[te], len(intents))
+        usable[te[np.isin(y[te], est.classes_)]] = True
+    return OutOfFold(scores, usable, splits)
+
+
 def fit_classifier(
     x: Any,
     labels: Sequence[str],
@@ -123,42 +165,39 @@ def fit_classifier(
     c: float = 1.0,
     dense_dim: int = 0,
     folds: int = 5,
+    oof: OutOfFold | None = None,
 ) -> IntentClassifier:
     """Fit the linear model on feature matrix `x` (its last `dense_dim` columns dense) and calibrate it.
 
-    Calibration learns from cross-validated scores. An example whose intent has no other example
+    Calibration learns from cross-validated scores (`oof`, computed here unless the caller already has
+    them for the same `x`, labels, seed, model and C). An example whose intent has no other example
     cannot be predicted by a model trained without it, so it is left out of the calibration set (it
     says nothing about how often a confident answer is right); its intent is still learned and scored.
     """
-    intents = sorted(set(labels))
-    y = np.array([intents.index(lab) for lab in labels])
+    intents, y = intent_labels(labels)
     n_classes = len(intents)
     if n_classes < 2:
         raise ValueError("intent classification needs at least two intents")
+    if oof is None:
+        oof = out_of_fold(x, labels, seed=seed, model=model, c=c, folds=folds)
     temperature, confidence = 1.0, None
-    splits = calibration_folds(y, folds, seed) if len(y) >= 4 else []
-    if splits:
+    if oof.usable.sum() >= 2:
+        temperature = fit_temperature(oof.scores[oof.usable], y[oof.usable])
         # Neighbours are measured on the sparse features only, as `IntentClassifier.scores` receives them.
         xs = x[:, : x.shape[1] - dense_dim].tocsr()
-        oof = np.zeros((len(y), n_classes))
-        usable = np.zeros(len(y), dtype=bool)
-        parts = []
-        for tr, te in splits:
-            est = _estimator(model, seed, c).fit(x[tr], y[tr])
-            oof[te] = _fold_scores(est, x[te], n_classes)
-            seen = np.isin(y[te], est.classes_)
-            usable[te[seen]] = True
+        n_known = np.diff(xs.indptr)
+        feats, order = [], []
+        for tr, te in oof.splits:
+            te = te[oof.usable[te]]
+            if not len(te):
+                continue
             # Similarity to the sentences this fold's model was trained on, as parsing will measure it.
-            parts.append((te[seen], (xs[te[seen]] @ xs[tr].T).toarray(), y[tr]))
-        if usable.sum() >= 2:
-            temperature = fit_temperature(oof[usable], y[usable])
-            n_known = np.diff(xs.indptr)
-            feats = [
-                confidence_features(oof[te], temperature, sims, ys, n_known[te]) for te, sims, ys in parts if len(te)
-            ]
-            order = np.concatenate([te for te, _, _ in parts])
-            correct = oof[order].argmax(axis=1) == y[order]
-            confidence = fit_confidence(np.vstack(feats), correct, NeighbourIndex.from_matrix(xs, y), seed=seed)
+            sims = (xs[te] @ xs[tr].T).toarray()
+            feats.append(confidence_features(oof.scores[te], temperature, sims, y[tr], n_known[te]))
+            order.append(te)
+        rows = np.concatenate(order)
+        correct = oof.scores[rows].argmax(axis=1) == y[rows]
+        confidence = fit_confidence(np.vstack(feats), correct, NeighbourIndex.from_matrix(xs, y), seed=seed)
     est = _estimator(model, seed, c).fit(x, y)
     coef = np.asarray(est.coef_, dtype=np.float64)
     intercept = np.asarray(est.intercept_, dtype=np.float64)
