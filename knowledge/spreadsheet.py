@@ -1,7 +1,8 @@
 """The catalog as a spreadsheet (xlsx or csv) for staff who keep it in Excel or WPS: one row per service.
 
 Export writes Chinese column headers and one cell per field; lists are written one item a line
-(材料: "户口簿｜原件｜1份｜备注"; 常见问题: "问：…" / "答：…"). Import reads that format back, checks every
+(材料: "户口簿｜原件｜1份｜备注"; 常见问题: "问：…" / "答：…"; 结构化条件: "年龄 ≥ 60｜问：…｜不符合：…",
+never JSON). Import reads that format back, checks every
 row and reports problems by row and column in plain Chinese, so the person who filled the sheet can fix
 them. The imported services are then written back into the catalog's YAML files.
 """
@@ -79,16 +80,42 @@ def _weekdays_cell(days: list[int]) -> str:
     return "每天" if days == list(range(7)) else "、".join(f"周{_WEEKDAYS[d]}" for d in days)
 
 
+# 结构化条件, one condition a line, the way staff read a rule: "年龄 ≥ 60｜问：您今年多大年纪？｜不符合：…".
+FACT_LABELS = {"age": "年龄", "hukou_local": "本地户籍", "residence_local": "本社区居住",
+               "disability_grade": "残疾等级", "low_income": "低保家庭", "special_hardship": "特困人员",
+               "child_age_months": "孩子月龄",
+               "employed": "在职", "living_alone": "独居", "insured": "已参保"}
+_BOOL_FACTS = {"hukou_local", "residence_local", "low_income", "special_hardship", "employed", "living_alone",
+               "insured"}
+OP_LABELS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠", "in": "属于"}
+_OPS = {**{v: k for k, v in OP_LABELS.items()}, **{k: k for k in OP_LABELS}, "＝": "==", "＞": ">", "＜": "<"}
+_CONDITION = re.compile(r"^\s*(?P<fact>[^\s<>=!≥≤≠＝＞＜]+?)\s*"
+                        r"(?:\s(?P<word>in)\s|(?P<op>属于|>=|<=|==|!=|≥|≤|≠|=|＝|>|＞|<|＜))\s*(?P<value>.+?)\s*$")
+
+
+def _condition_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def condition_line(c: Any) -> str:
+    """One structured condition as a readable line (no JSON): 年龄 ≥ 60｜问：…｜不符合：…."""
+    rule = f"{FACT_LABELS.get(c.fact, c.fact)} {OP_LABELS[c.op]} {_condition_value(c.value)}"
+    return _SEP.join([rule, f"问：{c.question}", f"不符合：{c.fail_reason}"])
+
+
 def service_to_row(s: Service) -> dict[str, Any]:
     """One service as a spreadsheet row keyed by Chinese header."""
     e, c, b, r = s.eligibility, s.certificate, s.booking, s.request
     docs = [_SEP.join([d.name, d.form, f"{d.count}份", *([d.notes] if d.notes else [])]) for d in s.documents]
-    conditions = [x.model_dump() for x in e.conditions]
     return {
         "编号": s.id, "名称": s.name, "别名": "、".join(s.aliases), "领域": s.domain,
         "类型": KIND_LABELS[s.kind], "简介": s.summary, "办理条件": e.text,
         "条件关系": "满足其一" if e.mode == "any" else ("全部满足" if e.conditions else ""),
-        "结构化条件": json.dumps(conditions, ensure_ascii=False) if conditions else "",
+        "结构化条件": "\n".join(condition_line(x) for x in e.conditions),
         "条件已完整": "是" if e.complete else "",
         "所需材料": "\n".join(docs), "办理步骤": "\n".join(s.steps),
         "办理地点": s.where, "办理时间": s.hours, "费用": s.fees, "办理时限": s.processing_time,
@@ -245,13 +272,45 @@ def _faqs(v: Any) -> list[dict[str, str]]:
 
 
 def _conditions(v: Any) -> list[Any]:
-    try:
-        data = json.loads(_text(v))
-    except json.JSONDecodeError as exc:
-        raise RowError(f"不是有效的 JSON（第 {exc.colno} 个字符附近）") from None
-    if not isinstance(data, list):
-        raise RowError("应当是 JSON 列表，以 [ 开头")
-    return data
+    """Conditions one a line (see `condition_line`); a JSON list, as sheets exported before were, still reads."""
+    text = _text(v)
+    if text.startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RowError(f"不是有效的 JSON（第 {exc.colno} 个字符附近）") from None
+        return list(data)
+    return [_condition(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+_FACTS = {**{v: k for k, v in FACT_LABELS.items()}, **{k: k for k in FACT_LABELS}}
+
+
+def _condition(n: int, line: str) -> dict[str, Any]:
+    parts = [p.strip() for p in line.split(_SEP)]
+    found = _CONDITION.match(parts[0])
+    if len(parts) != 3 or found is None:
+        raise RowError(f"第 {n} 条应写成“年龄 ≥ 60｜问：您今年多大年纪？｜不符合：……”这样")
+    fact = _FACTS.get(found["fact"])
+    if fact is None:
+        raise RowError(f"第 {n} 条的“{found['fact']}”不是可以问的情况，只能填 {'、'.join(FACT_LABELS.values())}")
+    op = _OPS[found["word"] or found["op"]]
+    raw = found["value"]
+    value: Any
+    if op == "in":
+        value = [_scalar(fact, x.strip()) for x in _LIST_SPLIT.split(raw) if x.strip()]
+    else:
+        value = _scalar(fact, raw)
+    question = re.sub(r"^问[：:]\s*", "", parts[1])
+    reason = re.sub(r"^不符合[：:]\s*", "", parts[2])
+    return {"fact": fact, "op": op, "value": value, "question": question, "fail_reason": reason}
+
+
+def _scalar(fact: str, raw: str) -> Any:
+    """A condition's value as the schema holds it: 是/否 for yes-no facts, a number, or a {placeholder}."""
+    if fact in _BOOL_FACTS:
+        return _bool(raw)
+    return int(raw) if re.fullmatch(r"-?\d+", raw) else raw
 
 
 # ---- import: rows to services --------------------------------------------------------------------------

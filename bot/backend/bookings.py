@@ -21,10 +21,29 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import Booking, Slot, utcnow
-from bot.backend.numbering import BOOKING_PREFIX, by_number, next_number
+from bot.backend.numbering import by_number, next_number
 from bot.backend.numbering import find_for_resident as find_numbered
+from bot.backend.statuses import USED_BOOKING_STATUSES, BookingStatus
+from bot.ticket_numbers import BOOKING_PREFIX
 
-ACTIVE = "已预约"
+ACTIVE = BookingStatus.BOOKED
+# What staff record once a booking's time has come. A no-show is never asked for a rating: there was no
+# service to rate. A served booking is, like one nobody marked.
+ATTENDANCE = (BookingStatus.SERVED, BookingStatus.NO_SHOW)
+RATEABLE = USED_BOOKING_STATUSES
+# The day-before reminder is due at this local time. A booking made after that moment gets none: its
+# resident has just chosen the time, and a 明天 reminder seconds later is noise.
+REMINDER_AT = dt.time(18, 0)
+
+
+def reminder_moment(start: dt.datetime) -> dt.datetime:
+    """When the reminder of a booking starting at `start` (local, aware) is due: the evening before."""
+    return dt.datetime.combine(start.date() - dt.timedelta(days=1), REMINDER_AT, start.tzinfo)
+
+
+def gets_reminder(booked_at: dt.datetime, start: dt.datetime) -> bool:
+    """Whether a booking made at `booked_at` for `start` (local, aware) is reminded the day before."""
+    return booked_at < reminder_moment(start)
 
 
 @dataclass(frozen=True)
@@ -186,9 +205,21 @@ async def cancel(session: AsyncSession, booking: Booking) -> None:
     """Cancel a booking and give its places back."""
     if booking.status != ACTIVE:
         return
-    booking.status = "已取消"
+    booking.status = BookingStatus.CANCELLED
     await _release(session, booking.slot_id, places_of(booking))
     await session.flush()
+
+
+def mark_attendance(booking: Booking, status: BookingStatus, now: dt.datetime) -> bool:
+    """Record whether the resident came (已到场 / 未到场); False when it cannot be said (yet).
+
+    Only once the slot has begun, and never for a cancelled booking; a mark can be corrected (a resident
+    marked 未到场 who turns up late). The places stay taken: the time has passed either way.
+    """
+    if status not in ATTENDANCE or booking.status not in (ACTIVE, *ATTENDANCE) or booking.slot.start_at > now:
+        return False
+    booking.status = status
+    return True
 
 
 async def reschedule(session: AsyncSession, booking: Booking, new_slot_id: int) -> bool:

@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import copy
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import Conversation, Escalation, StaffUser, utcnow
+from bot.backend.statuses import EscalationStatus
 from bot.errors import NotFound
 
-OPEN_STATUSES = ("待处理", "处理中")
+OPEN_STATUSES = (EscalationStatus.WAITING, EscalationStatus.IN_PROGRESS)
+
+# How soon a person must look, by why the conversation was handed over (lower is sooner): a danger first;
+# then a resident waiting for a person (asked for one, or chased an order that is late); then the
+# assistant's own failures; then follow-ups of poor ratings, which matter but wait without harm.
+URGENCY: dict[str, int] = {
+    "emergency": 0,
+    "requested": 1, "urge": 1, "overdue": 1,
+    "error": 2, "fallback": 2,
+    "bad_rating": 3,
+}
+OTHER_URGENCY = 2
+
+
+def urgency(reason: str) -> int:
+    """The inbox rank of a hand-over reason (see URGENCY)."""
+    return URGENCY.get(reason, OTHER_URGENCY)
 
 
 async def open_escalation(
@@ -43,12 +60,19 @@ def visible_to(staff: StaffUser) -> list[ColumnElement[bool]]:
     return [] if staff.role == "admin" else [Escalation.community_id == staff.community_id]
 
 
-async def list_for_staff(session: AsyncSession, staff: StaffUser, *, open_only: bool = True) -> list[Escalation]:
-    """Escalations of the staff member's community (all for admins), urgent and oldest first."""
+async def list_for_staff(session: AsyncSession, staff: StaffUser, *, open_only: bool = True,
+                         mine: bool = False) -> list[Escalation]:
+    """Escalations the staff member may see, by urgency of their reason and then longest waiting first.
+
+    `mine` keeps those this staff member has taken on.
+    """
     stmt = select(Escalation).where(*visible_to(staff))
     if open_only:
         stmt = stmt.where(Escalation.status.in_(OPEN_STATUSES))
-    stmt = stmt.order_by(Escalation.urgent.desc(), Escalation.created_at)
+    if mine:
+        stmt = stmt.where(Escalation.assigned_staff_id == staff.id)
+    rank = case(URGENCY, value=Escalation.reason, else_=OTHER_URGENCY)
+    stmt = stmt.order_by(rank, Escalation.created_at, Escalation.id)
     return list((await session.execute(stmt)).unique().scalars())
 
 
@@ -63,8 +87,8 @@ async def get_for_staff(session: AsyncSession, staff: StaffUser, escalation_id: 
 
 def claim(esc: Escalation, staff: StaffUser) -> None:
     """Take the escalation on."""
-    if esc.status == "待处理":
-        esc.status = "处理中"
+    if esc.status == EscalationStatus.WAITING:
+        esc.status = EscalationStatus.IN_PROGRESS
         esc.claimed_at = utcnow()
     if esc.assigned_staff_id is None:
         esc.assigned_staff_id = staff.id
@@ -72,7 +96,7 @@ def claim(esc: Escalation, staff: StaffUser) -> None:
 
 def release(esc: Escalation, conversation: Conversation, outcome: str | None = None) -> None:
     """Hand the conversation back to the assistant and end the escalation."""
-    esc.status = "已释放"
+    esc.status = EscalationStatus.RELEASED
     esc.closed_at = utcnow()
     if outcome:
         esc.outcome = outcome
@@ -85,4 +109,4 @@ def release(esc: Escalation, conversation: Conversation, outcome: str | None = N
 def close(esc: Escalation, conversation: Conversation, outcome: str) -> None:
     """End the escalation with an outcome; the assistant answers again."""
     release(esc, conversation, outcome)
-    esc.status = "已关闭"
+    esc.status = EscalationStatus.CLOSED

@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bot.backend.statuses import BookingStatus, EscalationStatus, WorkOrderStatus
+
 # Row ids are 32-bit integers on PostgreSQL: a larger number names no row (and must not reach a query).
 MAX_ROW_ID = 2**31 - 1
 
@@ -77,6 +79,8 @@ class Resident(TimestampMixin, Base):
     display_name: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(32))
     elderly_mode: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The resident asked for no more community notices (停止通知); urgent warnings still reach them.
+    notices_off: Mapped[bool] = mapped_column(Boolean, default=False)
     community: Mapped[Community] = relationship(lazy="joined")
 
 
@@ -145,7 +149,7 @@ class WorkOrder(TimestampMixin, Base):
     description: Mapped[str] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(256))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="待受理", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=WorkOrderStatus.PENDING, index=True)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     ack_due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -198,7 +202,7 @@ class Booking(TimestampMixin, Base):
     address: Mapped[str | None] = mapped_column(String(256))  # where a home service goes
     # What it holds of its slot's capacity: its people, or 1 for a room taken whole; NULL (older rows) = people.
     places: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="已预约", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=BookingStatus.BOOKED, index=True)
     reminder_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     rating_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     slot: Mapped[Slot] = relationship(lazy="joined")
@@ -228,9 +232,17 @@ class StaffUser(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     display_name: Mapped[str] = mapped_column(String(64), default="")
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
-    role: Mapped[str] = mapped_column(String(16), default="staff")  # staff | admin
+    role: Mapped[str] = mapped_column(String(16), default="staff")  # staff | street | admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     community: Mapped[Community | None] = relationship(lazy="joined")
+
+
+class StaffCommunity(Base):
+    """A community a street-office account (role street, 街道) oversees; community staff keep `community_id`."""
+
+    __tablename__ = "staff_communities"
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
 
 
 class StaffSession(TimestampMixin, Base):
@@ -251,7 +263,7 @@ class Escalation(TimestampMixin, Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     reason: Mapped[str] = mapped_column(String(32))  # requested | fallback | emergency | bad_rating
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="待处理", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=EscalationStatus.WAITING, index=True)
     assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -291,6 +303,31 @@ class Outbox(TimestampMixin, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The community notice this row carries, so a notice's delivered / waiting / failed counts are its rows'.
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)
+
+
+class Notice(TimestampMixin, Base):
+    """A notice staff sent to a community's residents (停水停电, 防灾预警, 疫苗接种, 活动通知).
+
+    Push channels carry it in outbox rows (`Outbox.notice_id`), whose statuses are its counts; residents
+    on the web chat get it in their transcript at once, counted in `in_chat`. `opted_out` counts residents
+    left out because they stopped notices (never for an urgent one).
+    """
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A building (楼栋) or village group (村民小组) narrowing the audience, as staff typed it; None = everyone.
+    area: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)  # as staff wrote it
+    sent_text: Mapped[str] = mapped_column(Text)  # as residents got it, with heading and urgent marker
+    in_chat: Mapped[int] = mapped_column(Integer, default=0)
+    opted_out: Mapped[int] = mapped_column(Integer, default=0)
+    community: Mapped[Community] = relationship(lazy="joined")
 
 
 class DailyCounter(Base):

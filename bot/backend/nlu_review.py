@@ -9,12 +9,16 @@ in the text and in the entity values alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,10 +32,113 @@ FALLBACK_INTENT = "nlu_fallback"
 
 @dataclass(frozen=True)
 class ReviewItem:
-    """A message to review with the community it came from."""
+    """A message to review with the community it came from; `why` says what suggests it was misread."""
 
     message: Message
     community_id: int
+    why: str | None = None  # None: its confidence was low; else one of SUSPICIONS
+
+
+# Signs that a confidently understood message was misread, read from what happened next in the
+# conversation. The keys are kept on the item; the console shows their labels (texts.yml `suspicions`).
+SUSPICIONS = ("asked_for_human", "said_wrong", "rephrased", "staff_answered")
+CUES_FILE = Path(__file__).with_name("review_cues.yml")
+# How soon the next message must follow to count as a reaction to the answer, and how alike two
+# messages must be (shared characters) to count as the same question asked again: 低保怎么办 and
+# 居住证怎么办 share 怎么办 (0.375) and are two questions.
+REACTION_WINDOW = dt.timedelta(minutes=10)
+REPHRASE_SIMILARITY = 0.5
+RECENT_MESSAGES = 3000
+# Intents after which staff step in or a person is asked for by design (a hand-over, a danger, a poor
+# rating, a late order chased): what follows them is no sign of a misreading.
+HANDED_OVER_BY_DESIGN = frozenset({"request_human", "emergency", "rate_service", "check_status"})
+
+
+@lru_cache(maxsize=4)
+def correction_cues(path: Path = CUES_FILE) -> tuple[str, ...]:
+    """What residents say when the assistant misread them (不对, 我不是问这个…)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return tuple(str(c) for c in data.get("corrections", []))
+
+
+def _chars(text: str) -> set[str]:
+    return {c for c in text if c.isalnum()}
+
+
+def similarity(a: str, b: str) -> float:
+    """Shared characters over all of them (Jaccard): 1.0 for the same words, 0 for nothing in common.
+
+    Characters rather than character pairs: a resident asking again reorders the words (高龄津贴去哪领 →
+    在哪里领高龄津贴), which breaks pairs but keeps the characters.
+    """
+    ca, cb = _chars(a), _chars(b)
+    return len(ca & cb) / len(ca | cb) if ca | cb else 0.0
+
+
+def _services(message: Message) -> set[str]:
+    entities = (message.parse or {}).get("entities", [])
+    return {str(e.get("value")) for e in entities if isinstance(e, dict) and e.get("entity") == "service"}
+
+
+def _asked_again(message: Message, nxt: Message) -> bool:
+    """The same question once more: mostly the same words, or the same service under another intent."""
+    if similarity(message.text, nxt.text) >= REPHRASE_SIMILARITY:
+        return True
+    return bool(_services(message) & _services(nxt)) and nxt.intent != message.intent
+
+
+def suspicion(message: Message, after: Sequence[Message], cues: Sequence[str]) -> str | None:
+    """Why `message` looks misread given the conversation's next messages (`after`, in order), if it does.
+
+    Only the reaction to this answer counts: staff messages and the resident's next message, if it came
+    within REACTION_WINDOW.
+    """
+    if message.intent in HANDED_OVER_BY_DESIGN:
+        return None
+    for nxt in after:
+        if nxt.direction == "out" and nxt.sender == "staff":
+            return "staff_answered"
+        if nxt.direction != "in":
+            continue
+        if nxt.created_at - message.created_at > REACTION_WINDOW:
+            return None
+        if nxt.intent == "request_human":
+            return "asked_for_human"
+        if any(cue in nxt.text for cue in cues):
+            return "said_wrong"
+        if _asked_again(message, nxt):
+            return "rephrased"
+        return None
+    return None
+
+
+async def suspected_wrong(session: AsyncSession, staff: StaffUser, threshold: float, *,
+                          limit: int = 100) -> list[ReviewItem]:
+    """Unreviewed messages understood confidently but followed by a sign of a misreading, newest first.
+
+    A low confidence is only half of what goes wrong: a message read with confidence as the wrong thing
+    is answered wrongly without a fallback, and only the resident's reaction shows it.
+    """
+    stmt = (select(Message, Conversation.community_id).join(Conversation, Conversation.id == Message.conversation_id)
+            .order_by(Message.id.desc()).limit(RECENT_MESSAGES))
+    rows = (await session.execute(_visible(stmt, staff))).all()
+    by_conversation: dict[int, list[Message]] = {}
+    community: dict[int, int] = {}
+    for m, c in reversed(rows):
+        by_conversation.setdefault(m.conversation_id, []).append(m)
+        community[m.conversation_id] = c
+    cues = correction_cues()
+    found: list[ReviewItem] = []
+    for conv_id, messages in by_conversation.items():
+        for i, m in enumerate(messages):
+            if (m.direction != "in" or m.reviewed or m.intent in (None, FALLBACK_INTENT)
+                    or m.confidence is None or m.confidence < threshold):
+                continue
+            why = suspicion(m, messages[i + 1:], cues)
+            if why is not None:
+                found.append(ReviewItem(m, community[conv_id], why))
+    found.sort(key=lambda item: item.message.id, reverse=True)
+    return found[:limit]
 
 
 def _visible(stmt: Any, staff: StaffUser) -> Any:

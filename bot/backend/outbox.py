@@ -25,6 +25,7 @@ async def notify(
     sender: str = "bot",
     staff_id: int | None = None,
     due_at: dt.datetime | None = None,
+    notice_id: int | None = None,
 ) -> Message | None:
     """Tell the resident something now (or at `due_at`): kept in the transcript, pushed where possible."""
     message = None
@@ -34,7 +35,7 @@ async def notify(
         session.add(message)
     if conversation.channel in PUSH_CHANNELS or due_at is not None:
         session.add(Outbox(conversation_id=conversation.id, channel=conversation.channel, kind=kind, text=text,
-                           buttons=buttons or [], due_at=due_at or utcnow()))
+                           buttons=buttons or [], due_at=due_at or utcnow(), notice_id=notice_id))
     await session.flush()
     return message
 

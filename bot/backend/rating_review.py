@@ -14,14 +14,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.backend.models import AuditLog, Booking, Conversation, Rating, StaffUser, WorkOrder
+from bot.backend.models import AuditLog, Booking, Conversation, Escalation, Rating, Resident, StaffUser, WorkOrder
 from bot.backend.outbox import notify
 from bot.backend.ratings import FOLLOW_UP_AT_OR_BELOW
 from bot.backend.staff_actions import audit
+from bot.backend.statuses import FollowUpStatus
 from bot.errors import InvalidInput, NotFound
 
-NEXT_STEP = {"待回访": "已回访", "已回访": "已整改"}
-FOLLOW_UP_STATUSES = ("待回访", "已回访", "已整改")
+NEXT_STEP: dict[str, FollowUpStatus] = {
+    FollowUpStatus.TO_VISIT: FollowUpStatus.VISITED,
+    FollowUpStatus.VISITED: FollowUpStatus.PUT_RIGHT,
+}
+FOLLOW_UP_STATUSES = tuple(FollowUpStatus)
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,44 @@ async def follow_up_notes(session: AsyncSession, rating_ids: Sequence[int]) -> d
     return out
 
 
+@dataclass(frozen=True)
+class FollowUpContext:
+    """Who gave a poor rating and about what, for the worker who calls them back."""
+
+    resident_name: str | None
+    phone: str | None  # the number given for the rated order or booking, else the resident's own
+    subject_number: str | None  # the rated work order's or booking's number
+    conversation_id: int | None
+    escalation_id: int | None  # the latest hand-over of that conversation, to read it in the console
+
+
+async def follow_up_context(session: AsyncSession, ratings: Sequence[Rating]) -> dict[int, FollowUpContext]:
+    """For each rating: the resident, how to call them, the rated subject and the conversation."""
+    out: dict[int, FollowUpContext] = {}
+    for rating in ratings:
+        resident = await session.get(Resident, rating.resident_id)
+        number = phone = None
+        conv_id: int | None = rating.subject_id if rating.subject_type == "conversation" else None
+        if rating.subject_type == "work_order":
+            order = await session.get(WorkOrder, rating.subject_id)
+            if order is not None:
+                number, conv_id, phone = order.number, order.conversation_id, order.contact_phone
+        elif rating.subject_type == "booking":
+            booking = await session.get(Booking, rating.subject_id)
+            if booking is not None:
+                number, conv_id, phone = booking.number, booking.conversation_id, booking.phone
+        if conv_id is None:
+            conv = await _conversation(session, rating)
+            conv_id = conv.id if conv is not None else None
+        esc_id = None
+        if conv_id is not None:
+            esc_id = (await session.execute(select(Escalation.id).where(Escalation.conversation_id == conv_id)
+                                            .order_by(Escalation.id.desc()).limit(1))).scalar()
+        out[rating.id] = FollowUpContext(resident.display_name if resident else None,
+                                         phone or (resident.phone if resident else None), number, conv_id, esc_id)
+    return out
+
+
 async def visible_rating(session: AsyncSession, staff: StaffUser, rating_id: int) -> Rating:
     """A rating by id, or NotFound when missing or of another community."""
     rating = await session.get(Rating, rating_id)
@@ -148,7 +190,7 @@ async def advance_follow_up(session: AsyncSession, rating: Rating, staff: StaffU
     before = rating.follow_up_status
     rating.follow_up_status = new
     audit(session, staff, "follow_up", "rating", rating.id, before=before, status=new, note=note)
-    if new == "已整改":
+    if new == FollowUpStatus.PUT_RIGHT:
         conv = await _conversation(session, rating)
         if conv is not None:
             await notify(session, conv, rectified_notice(rating, note), kind="status")

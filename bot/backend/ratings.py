@@ -15,11 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import Booking, Message, Rating, Slot, WorkOrder
+from bot.backend.statuses import USED_BOOKING_STATUSES, FollowUpStatus, WorkOrderStatus
 
 LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 FOLLOW_UP_AT_OR_BELOW = 2
-CANCELLED = "已取消"
-DONE = "已办结"
 RATE_INTENT = "/rate_service"
 
 
@@ -55,7 +54,7 @@ async def record_rating(
         grade=grade(score),
         label=LABELS[score],
         comment=comment[:1000],
-        follow_up_status="待回访" if score <= FOLLOW_UP_AT_OR_BELOW else None,
+        follow_up_status=FollowUpStatus.TO_VISIT if score <= FOLLOW_UP_AT_OR_BELOW else None,
     )
     session.add(rating)
     await session.flush()
@@ -80,8 +79,8 @@ def amend_score(rating: Rating, score: int) -> Amendment:
     rating.score, rating.grade, rating.label = score, grade(score), LABELS[score]
     poor = score <= FOLLOW_UP_AT_OR_BELOW
     if poor and rating.follow_up_status is None:
-        rating.follow_up_status = "待回访"
-    elif not poor and rating.follow_up_status == "待回访":
+        rating.follow_up_status = FollowUpStatus.TO_VISIT
+    elif not poor and rating.follow_up_status == FollowUpStatus.TO_VISIT:
         rating.follow_up_status = None
     return Amendment(now_poor=poor and not was_poor, no_longer_poor=was_poor and not poor)
 
@@ -96,7 +95,7 @@ async def completed_work_orders(session: AsyncSession, resident_id: int, since: 
                                 limit: int = 3) -> list[WorkOrder]:
     """The resident's work orders closed as 已办结 since a moment, the latest first."""
     stmt = (select(WorkOrder)
-            .where(WorkOrder.resident_id == resident_id, WorkOrder.status == DONE,
+            .where(WorkOrder.resident_id == resident_id, WorkOrder.status == WorkOrderStatus.DONE,
                    (WorkOrder.closed_at.is_(None)) | (WorkOrder.closed_at >= since))
             .order_by(WorkOrder.id.desc()).limit(limit))
     return list((await session.execute(stmt)).scalars())
@@ -104,9 +103,11 @@ async def completed_work_orders(session: AsyncSession, resident_id: int, since: 
 
 async def used_bookings(session: AsyncSession, resident_id: int, now: dt.datetime, since: dt.datetime,
                         limit: int = 3) -> list[Booking]:
-    """The resident's bookings whose time came between `since` and now, not cancelled, the latest first."""
+    """The resident's bookings whose time came between `since` and now, the latest first: not cancelled and
+    not marked 未到场 (a resident who did not come has nothing to rate)."""
     stmt = (select(Booking).join(Slot, Slot.id == Booking.slot_id)
-            .where(Booking.resident_id == resident_id, Booking.status != CANCELLED,
+            .where(Booking.resident_id == resident_id,
+                   Booking.status.in_(USED_BOOKING_STATUSES),
                    Slot.start_at <= now, Slot.start_at >= since)
             .order_by(Slot.start_at.desc(), Booking.id.desc()).limit(limit))
     return list((await session.execute(stmt)).unique().scalars())

@@ -17,13 +17,24 @@ from bot.backend.models import Booking, Community, Conversation, Slot, StaffUser
 from bot.backend.outbox import notify
 from bot.backend.residents import get_community
 from bot.backend.staff_actions import audit
+from bot.backend.statuses import BookingStatus
 from bot.errors import InvalidInput, NotFound
-from knowledge.loader import Catalog
-from knowledge.schema import CommunitySettings, Service
 
 
 class SlotTaken(InvalidInput):
     """A slot already starts at that time."""
+
+
+class SlotInPast(InvalidInput):
+    """A slot would start at or before now: nobody could book it."""
+
+
+class SlotHoldsBookings(InvalidInput):
+    """A change would turn away residents already booked in the slot; staff must say they mean it."""
+
+    def __init__(self, booked: int) -> None:
+        super().__init__(f"the slot holds {booked} booked places")
+        self.booked = booked
 
 
 async def staff_community(session: AsyncSession, staff: StaffUser, code: str | None) -> Community:
@@ -38,26 +49,6 @@ async def staff_community(session: AsyncSession, staff: StaffUser, code: str | N
     return community
 
 
-def bookable(catalog: Catalog, service_id: str) -> Service:
-    """A bookable service of the catalog, or NotFound."""
-    svc = catalog.get(service_id)
-    if svc is None or svc.booking is None:
-        raise NotFound("no such bookable service")
-    return svc
-
-
-async def day_slots(session: AsyncSession, community: Community, service: Service, settings: CommunitySettings,
-                    day: dt.date) -> list[Slot]:
-    """A service's slots on a day, cut from its schedule first if the day was never looked at."""
-    from bot.backend.community_hours import slot_schedule
-
-    schedule = await slot_schedule(session, community.id, service, settings, day)
-    await bookings.ensure_slots(session, community.id, service.id, day, schedule)
-    stmt = (select(Slot).where(Slot.community_id == community.id, Slot.service_id == service.id, Slot.day == day)
-            .order_by(Slot.start_at))
-    return list((await session.execute(stmt)).scalars())
-
-
 async def visible_slot(session: AsyncSession, staff: StaffUser, slot_id: int) -> Slot:
     """A slot by id, or NotFound when missing or of another community."""
     slot = await session.get(Slot, slot_id)
@@ -66,10 +57,17 @@ async def visible_slot(session: AsyncSession, staff: StaffUser, slot_id: int) ->
     return slot
 
 
-def set_closed(session: AsyncSession, slot: Slot, staff: StaffUser, closed: bool) -> None:
-    """Stop (or resume) taking bookings in a slot; existing bookings stay until cancelled one by one."""
+def set_closed(session: AsyncSession, slot: Slot, staff: StaffUser, closed: bool, *, confirmed: bool = False) -> None:
+    """Stop (or resume) taking bookings in a slot; existing bookings stay until cancelled one by one.
+
+    Closing a slot that holds bookings raises SlotHoldsBookings unless `confirmed`: staff who close it
+    are told first that those residents are still expected, so nobody is turned away by surprise.
+    """
+    if closed and slot.booked and not confirmed:
+        raise SlotHoldsBookings(slot.booked)
     slot.closed = closed
-    audit(session, staff, "close_slot" if closed else "open_slot", "slot", slot.id)
+    audit(session, staff, "close_slot" if closed else "open_slot", "slot", slot.id,
+          **({"booked": slot.booked} if closed and slot.booked else {}))
 
 
 def set_capacity(session: AsyncSession, slot: Slot, staff: StaffUser, capacity: int) -> None:
@@ -81,17 +79,26 @@ def set_capacity(session: AsyncSession, slot: Slot, staff: StaffUser, capacity: 
     audit(session, staff, "slot_capacity", "slot", slot.id, before=before, capacity=capacity)
 
 
-async def add_slot(session: AsyncSession, staff: StaffUser, community: Community, service: Service,
-                   start: dt.datetime, minutes: int, capacity: int, tz: str) -> Slot:
-    """Add an extra slot (an evening session, a holiday opening); `start` naive means local time."""
+async def add_slot(session: AsyncSession, staff: StaffUser, community: Community, service_id: str,
+                   start: dt.datetime, minutes: int, capacity: int, tz: str, *,
+                   regular: bookings.SlotSchedule, now: dt.datetime) -> Slot:
+    """Add an extra slot (an evening session, a holiday opening); `start` naive means local time.
+
+    The day's regular slots are cut from `regular` first (`actions.hours.slot_schedule`): slots are cut
+    lazily only on a day that has none, so an extra slot added to a day nobody had opened would otherwise
+    stand in for them and the day would offer nothing else. SlotInPast when it would start by `now`.
+    """
     if not 15 <= minutes <= 480 or not 1 <= capacity <= 500:
         raise InvalidInput("minutes must be 15–480 and capacity 1–500")
     start = start if start.tzinfo else start.replace(tzinfo=ZoneInfo(tz))
+    if start <= now:
+        raise SlotInPast("a slot must start in the future")
+    await bookings.ensure_slots(session, community.id, service_id, start.astimezone(ZoneInfo(tz)).date(), regular)
     exists = (await session.execute(select(Slot.id).where(
-        Slot.community_id == community.id, Slot.service_id == service.id, Slot.start_at == start))).first()
+        Slot.community_id == community.id, Slot.service_id == service_id, Slot.start_at == start))).first()
     if exists is not None:
         raise SlotTaken("a slot already starts at that time")
-    slot = Slot(community_id=community.id, service_id=service.id, day=start.astimezone(ZoneInfo(tz)).date(),
+    slot = Slot(community_id=community.id, service_id=service_id, day=start.astimezone(ZoneInfo(tz)).date(),
                 start_at=start, end_at=start + dt.timedelta(minutes=minutes), capacity=capacity, booked=0,
                 closed=False)
     session.add(slot)
@@ -101,13 +108,36 @@ async def add_slot(session: AsyncSession, staff: StaffUser, community: Community
 
 
 async def day_bookings(session: AsyncSession, community_id: int, day: dt.date,
-                       service_id: str | None = None) -> list[Booking]:
-    """The day's bookings of a community (optionally of one service), earliest slot first."""
+                       service_id: str | None = None, status: str | None = None) -> list[Booking]:
+    """The day's bookings of a community (optionally of one service, in one status), earliest slot first."""
     stmt = (select(Booking).join(Slot, Slot.id == Booking.slot_id)
             .where(Booking.community_id == community_id, Slot.day == day).order_by(Slot.start_at, Booking.id))
     if service_id:
         stmt = stmt.where(Booking.service_id == service_id)
+    if status:
+        stmt = stmt.where(Booking.status == status)
     return list((await session.execute(stmt)).unique().scalars())
+
+
+async def day_slots_of_all(session: AsyncSession, community_id: int, day: dt.date) -> list[Slot]:
+    """Every slot already cut on a day, of every service (the all-services view cuts none itself)."""
+    stmt = (select(Slot).where(Slot.community_id == community_id, Slot.day == day)
+            .order_by(Slot.service_id, Slot.start_at))
+    return list((await session.execute(stmt)).scalars())
+
+
+def mark_attendance(session: AsyncSession, booking: Booking, staff: StaffUser, status: str,
+                    now: dt.datetime) -> None:
+    """Record whether the resident came (已到场 / 未到场), audited; InvalidInput before the slot begins,
+    for a cancelled booking or an unknown status."""
+    before = booking.status
+    try:
+        wanted = BookingStatus(status)
+    except ValueError:
+        raise InvalidInput(f"no such attendance status {status!r}") from None
+    if not bookings.mark_attendance(booking, wanted, now):
+        raise InvalidInput(f"booking is {booking.status} and starts {booking.slot.start_at.isoformat()}")
+    audit(session, staff, "booking_attendance", "booking", booking.number, before=before, status=booking.status)
 
 
 async def visible_booking(session: AsyncSession, staff: StaffUser, number: str) -> Booking:
@@ -124,8 +154,8 @@ def cancel_notice(number: str, service_name: str, reason: str) -> str:
     return f"很抱歉，您的预约{number}（{service_name}）已被社区取消{why}。需要的话可以重新预约，或回复“转人工”。"
 
 
-async def cancel_by_staff(session: AsyncSession, catalog: Catalog, booking: Booking, staff: StaffUser,
-                          reason: str) -> None:
+async def cancel_by_staff(session: AsyncSession, booking: Booking, staff: StaffUser, reason: str,
+                          service_name: str) -> None:
     """Cancel an active booking, give its places back and tell the resident why (InvalidInput if not active)."""
     if booking.status != bookings.ACTIVE:
         raise InvalidInput(f"booking is {booking.status}")
@@ -133,5 +163,4 @@ async def cancel_by_staff(session: AsyncSession, catalog: Catalog, booking: Book
     audit(session, staff, "cancel_booking", "booking", booking.number, reason=reason)
     conv = await session.get(Conversation, booking.conversation_id) if booking.conversation_id else None
     if conv is not None:
-        svc = catalog.get(booking.service_id)
-        await notify(session, conv, cancel_notice(booking.number, svc.name if svc else "", reason), kind="status")
+        await notify(session, conv, cancel_notice(booking.number, service_name, reason), kind="status")

@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.backend.models import Community, StaffSession, StaffUser, utcnow
+from bot.backend.models import Community, StaffCommunity, StaffSession, StaffUser, utcnow
 from bot.errors import InvalidInput
 
 _hasher = PasswordHasher()
+# staff: one community; street: a street office (街道) overseeing several; admin: every community.
+ROLES = ("staff", "street", "admin")
 # Verifying against this when the user does not exist keeps timing the same either way.
 _DUMMY_HASH = _hasher.hash("linli-timing-equaliser")
 
@@ -42,12 +45,16 @@ async def create_staff(
     community: Community | None,
     role: str = "staff",
     display_name: str = "",
+    oversees: Sequence[Community] = (),
 ) -> StaffUser:
-    """Create a staff account; staff belong to a community, administrators may not."""
-    if role not in ("staff", "admin"):
-        raise InvalidInput("role must be staff or admin")
+    """Create a staff account; staff belong to a community, a street office (街道) oversees several
+    (`oversees`), administrators see every community."""
+    if role not in ROLES:
+        raise InvalidInput("role must be staff, street or admin")
     if role == "staff" and community is None:
         raise InvalidInput("staff accounts need a community")
+    if role == "street" and not oversees:
+        raise InvalidInput("street-office accounts need the communities they oversee")
     user = StaffUser(
         username=username,
         password_hash=hash_password(password),
@@ -57,7 +64,22 @@ async def create_staff(
     )
     session.add(user)
     await session.flush()
+    if role == "street":
+        ids = sorted({c.id for c in oversees})
+        session.add_all(StaffCommunity(staff_id=user.id, community_id=i) for i in ids)
+        await session.flush()
     return user
+
+
+async def visible_communities(session: AsyncSession, staff: StaffUser) -> list[Community]:
+    """The communities whose records a staff member may see: their own, a street office's set, or all (admin)."""
+    stmt = select(Community).order_by(Community.code)
+    if staff.role == "street":
+        stmt = stmt.join(StaffCommunity, StaffCommunity.community_id == Community.id).where(
+            StaffCommunity.staff_id == staff.id)
+    elif staff.role != "admin":
+        stmt = stmt.where(Community.id == staff.community_id)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> StaffUser | None:

@@ -1,7 +1,7 @@
 """The staff console: server-rendered pages under /console/ for escalations, work orders, bookings,
 ratings, NLU review and the service catalog.
 
-Importing this package registers a router hook with the app factory; nothing else happens at import.
+The app factory (bot.api.app.create_app) calls `mount_console`; importing this package does nothing else.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-
-from bot.api.app import register_router_hook
 
 __all__ = ["mount_console"]
 
@@ -24,7 +22,9 @@ def mount_console(app: FastAPI, runtime: Any) -> None:
         booking_routes,
         catalog_routes,
         escalation_routes,
+        figures_routes,
         nlu_routes,
+        notice_routes,
         rating_routes,
         workorder_routes,
     )
@@ -39,7 +39,7 @@ def mount_console(app: FastAPI, runtime: Any) -> None:
     app.state.console_reindex = reindex
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     for module in (auth_routes, escalation_routes, workorder_routes, booking_routes, rating_routes,
-                   nlu_routes, catalog_routes):
+                   nlu_routes, catalog_routes, figures_routes, notice_routes):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
@@ -52,5 +52,3 @@ def mount_console(app: FastAPI, runtime: Any) -> None:
         """Console errors as a readable page, never JSON."""
         return render(request, "error.html", runtime, status_code=exc.status, message=exc.message)  # type: ignore[no-any-return]
 
-
-register_router_hook(mount_console)

@@ -1,10 +1,12 @@
-"""The service catalog in the console: search and browse, one service's detail, spreadsheet import, reindex."""
+"""The service catalog in the console: search and browse, one service's detail, spreadsheet export and import,
+reindex."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from bot.api.deps import RuntimeDep
@@ -12,6 +14,7 @@ from bot.backend.models import StaffUser
 from bot.backend.staff_actions import audit
 from bot.bootstrap import Runtime
 from bot.console import catalog_edit, catalog_files
+from bot.console.list_export import download
 from bot.console.nlu_routes import board, require_admin
 from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render
 from bot.errors import DataValidationError
@@ -44,6 +47,19 @@ async def catalog_page(request: Request, runtime: RuntimeDep, staff: StaffDep, q
                        kind: str = "") -> Response:
     """Services searched by name or alias and filtered by domain and kind."""
     return _page(request, runtime, staff, q=q, domain=domain, kind=kind)
+
+
+@router.get("/catalog/export")
+async def export_catalog(runtime: RuntimeDep, session: SessionDep, staff: StaffDep, q: str = "", domain: str = "",
+                         kind: str = "") -> Response:
+    """The services as listed (all of them with no filter) as an Excel sheet in the format the import reads,
+    so staff edit it in Excel or WPS and import it back; services left out of it stay as they are."""
+    services = [s for s in runtime.catalog if matches(s, q) and (not domain or s.domain == domain)
+                and (not kind or s.kind == kind)]
+    content = await run_in_threadpool(catalog_files.export_sheet, services)
+    audit(session, staff, "catalog_export", "catalog", len(services), q=q, domain=domain, kind=kind)
+    day = runtime.services.local_now(None).date().isoformat()
+    return download(content, f"服务目录-{day}.xlsx", f"catalog-{day}.xlsx")
 
 
 def _service(runtime: Runtime, service_id: str) -> Service:
@@ -117,9 +133,11 @@ async def import_sheet(request: Request, runtime: RuntimeDep, session: SessionDe
         return _page(request, runtime, staff, error="请选择要导入的表格文件。", status_code=422)
     content = await sheet.read(catalog_files.MAX_UPLOAD_BYTES + 1)
     try:
-        count, written = catalog_files.import_upload(runtime, sheet.filename, content)
+        # Reading a sheet of up to 5 MB takes seconds: in a worker thread, so residents' turns go on meanwhile.
+        count, written, fresh = await run_in_threadpool(catalog_files.import_upload, runtime, sheet.filename, content)
     except DataValidationError as exc:
         return _page(request, runtime, staff, error=exc.args[0], problems=exc.problems, status_code=422)
+    catalog_files.swap_catalog(runtime, fresh)
     audit(session, staff, "catalog_import", "catalog", sheet.filename[:64], services=count, written=written)
     return _page(request, runtime, staff, imported={"file": sheet.filename, "count": count, "written": written})
 

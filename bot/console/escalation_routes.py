@@ -11,23 +11,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.deps import RuntimeDep
 from bot.backend import escalations, staff_actions
-from bot.backend.models import Escalation, Message, Outbox, StaffUser
+from bot.backend.models import Conversation, Escalation, Message, Outbox, Resident, StaffUser, utcnow
+from bot.backend.resident_profile import resident_profile
 from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, revealed, visible
 
 router = APIRouter(prefix="/console")
-URGENT_REASONS = ("emergency", "bad_rating")
 
 
-def is_urgent(esc: Escalation) -> bool:
-    """Emergencies and poor ratings go to the top whatever flag they were opened with."""
-    return esc.urgent or esc.reason in URGENT_REASONS
+def is_emergency(esc: Escalation) -> bool:
+    """Only a danger to someone is marked 紧急 and sounds the alert; the rest are ranked by `urgency`."""
+    return esc.reason == "emergency"
 
 
-async def _inbox(session: AsyncSession, staff: StaffUser) -> list[dict[str, Any]]:
-    items = await escalations.list_for_staff(session, staff)
-    items.sort(key=lambda e: (not is_urgent(e), e.created_at))
-    return [{"esc": e, "urgent": is_urgent(e),
+async def _inbox(session: AsyncSession, staff: StaffUser, *, mine: bool = False) -> list[dict[str, Any]]:
+    items = await escalations.list_for_staff(session, staff, mine=mine)
+    names = await _resident_names(session, [e.conversation_id for e in items])
+    return [{"esc": e, "urgent": is_emergency(e), "urgency": escalations.urgency(e.reason),
+             "resident": names.get(e.conversation_id),
              "last": await staff_actions.last_inbound_text(session, e.conversation_id)} for e in items]
+
+
+async def _resident_names(session: AsyncSession, conversation_ids: list[int]) -> dict[int, str]:
+    """The residents' names (as they gave them) behind these conversations, where known."""
+    if not conversation_ids:
+        return {}
+    stmt = (select(Conversation.id, Resident.display_name).join(Resident, Conversation.resident_id == Resident.id)
+            .where(Conversation.id.in_(conversation_ids), Resident.display_name.is_not(None)))
+    return {cid: name for cid, name in (await session.execute(stmt)).all() if name}
 
 
 async def _get(session: AsyncSession, staff: StaffUser, escalation_id: int) -> Escalation:
@@ -42,15 +52,19 @@ async def _undelivered(session: AsyncSession, conversation_id: int) -> dict[str,
 
 
 @router.get("/")
-async def inbox(request: Request, runtime: RuntimeDep, session: SessionDep, staff: StaffDep) -> Response:
-    """Open escalations, urgent ones first, refreshed in place by the page's polling."""
-    return render(request, "inbox.html", runtime, staff, rows=await _inbox(session, staff))  # type: ignore[no-any-return]
+async def inbox(request: Request, runtime: RuntimeDep, session: SessionDep, staff: StaffDep,
+                mine: bool = False) -> Response:
+    """Open escalations, most urgent first, refreshed in place by the page's polling; `mine`: taken by me."""
+    return render(request, "inbox.html", runtime, staff, mine=mine,  # type: ignore[no-any-return]
+                  rows=await _inbox(session, staff, mine=mine))
 
 
 @router.get("/fragments/inbox")
-async def inbox_rows(request: Request, runtime: RuntimeDep, session: SessionDep, staff: StaffDep) -> Response:
+async def inbox_rows(request: Request, runtime: RuntimeDep, session: SessionDep, staff: StaffDep,
+                     mine: bool = False) -> Response:
     """Just the inbox rows, polled every few seconds so new escalations appear without reloading."""
-    return render(request, "_inbox_rows.html", runtime, staff, rows=await _inbox(session, staff))  # type: ignore[no-any-return]
+    return render(request, "_inbox_rows.html", runtime, staff, mine=mine,  # type: ignore[no-any-return]
+                  rows=await _inbox(session, staff, mine=mine))
 
 
 @router.get("/escalations/{escalation_id}")
@@ -59,9 +73,21 @@ async def detail(escalation_id: int, request: Request, runtime: RuntimeDep, sess
     """One escalation: who, why, the transcript with what the assistant understood, and the actions."""
     esc = await _get(session, staff, escalation_id)
     lines = await staff_actions.transcript(session, esc.conversation_id)
-    return render(request, "escalation.html", runtime, staff, esc=esc, urgent=is_urgent(esc),  # type: ignore[no-any-return]
-                  lines=lines, open=esc.status in escalations.OPEN_STATUSES,
+    profile = await resident_profile(session, esc.conversation.resident_id, now=utcnow())
+    return render(request, "escalation.html", runtime, staff, esc=esc, urgent=is_emergency(esc),  # type: ignore[no-any-return]
+                  lines=lines, open=esc.status in escalations.OPEN_STATUSES, profile=profile,
+                  names={s.id: s.name for s in runtime.catalog},
                   undelivered=await _undelivered(session, esc.conversation_id))
+
+
+@router.post("/escalations/{escalation_id}/resident/reveal")
+async def reveal_resident(escalation_id: int, session: SessionDep, staff: CheckedStaffDep) -> Response:
+    """The resident's phone number in full, for the worker who must call them (audited)."""
+    esc = await _get(session, staff, escalation_id)
+    profile = await resident_profile(session, esc.conversation.resident_id, now=utcnow())
+    if profile is None:
+        raise ConsoleError(404, "没有找到这位居民。")
+    return revealed(session, staff, "resident", profile.resident.id, phone=profile.phone)
 
 
 @router.get("/fragments/escalations/{escalation_id}/transcript")

@@ -41,7 +41,8 @@ async def _page(request: Request, runtime: Runtime, session: SessionDep, staff: 
                 status_code: int = 200) -> Response:
     threshold = runtime.settings.nlu_fallback_threshold
     intents, entities = domain_lists(runtime)
-    items = await nlu_review.to_review(session, staff, threshold)
+    items = [*await nlu_review.suspected_wrong(session, staff, threshold),
+             *await nlu_review.to_review(session, staff, threshold)]
     done = await nlu_review.corrections(session, staff)
     return render(request, "nlu.html", runtime, staff, status_code=status_code,  # type: ignore[no-any-return]
                   items=items, threshold=threshold, intents=intents, entities=entities, done=done[-20:][::-1],
@@ -51,7 +52,8 @@ async def _page(request: Request, runtime: Runtime, session: SessionDep, staff: 
 
 @router.get("/nlu")
 async def nlu_page(request: Request, runtime: RuntimeDep, session: SessionDep, staff: StaffDep) -> Response:
-    """Messages understood with low confidence, newest first, to correct; and the corrections so far."""
+    """Messages that look misread (a confident reading the resident then disputed) and those understood with
+    low confidence, newest first, to correct; and the corrections so far."""
     return await _page(request, runtime, session, staff)
 
 

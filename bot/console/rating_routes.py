@@ -13,7 +13,7 @@ from bot.api.deps import RuntimeDep
 from bot.backend import rating_review
 from bot.backend.models import utcnow
 from bot.console.charts import Bar, share_bars
-from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, visible
+from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, revealed, visible
 from bot.errors import InvalidInput
 from knowledge.loader import Catalog
 
@@ -30,6 +30,8 @@ def _service_name(catalog: Catalog, service_id: str) -> str:
 async def ratings_page(request: Request, runtime: RuntimeDep, session: SessionDep, staff: StaffDep,
                        status: str = "") -> Response:
     """好评率 of the last eight weeks as a chart and tables, and the poor ratings to follow up."""
+    if staff.role == "street":  # no one community (None here would mean all): its satisfaction is on the figures page
+        return RedirectResponse("/console/figures", status_code=303)
     community_id = None if staff.role == "admin" else staff.community_id
     code = staff.community.code if staff.community else None
     tz = runtime.services.community(code).timezone
@@ -43,11 +45,13 @@ async def ratings_page(request: Request, runtime: RuntimeDep, session: SessionDe
     by_category = await rating_review.shares_by_category(session, community_id, since)
     poor = await rating_review.poor_ratings(session, community_id, status)
     notes = await rating_review.follow_up_notes(session, [r.id for r in poor])
+    contexts = await rating_review.follow_up_context(session, poor)
     total = sum(w.total for w in weeks)
     good = sum(w.good for w in weeks)
     return render(request, "ratings.html", runtime, staff, chart=chart, weeks=weeks,  # type: ignore[no-any-return]
                   total=total, overall=(good / total if total else None), by_service=by_service, names=names,
-                  by_category=by_category, poor=poor, notes=notes, next_step=rating_review.NEXT_STEP,
+                  by_category=by_category, poor=poor, notes=notes, contexts=contexts,
+                  next_step=rating_review.NEXT_STEP,
                   statuses=rating_review.FOLLOW_UP_STATUSES, status=status, error="")
 
 
@@ -61,3 +65,11 @@ async def follow_up(rating_id: int, session: SessionDep, staff: CheckedStaffDep,
     except InvalidInput as exc:
         raise ConsoleError(409, f"这条评价已是“{rating.follow_up_status or '无需回访'}”，不能再推进。") from exc
     return RedirectResponse(f"/console/ratings#rating-{rating.id}", status_code=303)
+
+
+@router.post("/ratings/{rating_id}/reveal")
+async def reveal_phone(rating_id: int, session: SessionDep, staff: CheckedStaffDep) -> Response:
+    """The number to call the resident back on, in full (audited)."""
+    rating = await visible(rating_review.visible_rating(session, staff, rating_id), "这条评价")
+    context = (await rating_review.follow_up_context(session, [rating]))[rating.id]
+    return revealed(session, staff, "rating", rating.id, phone=context.phone)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import httpx
@@ -53,3 +54,32 @@ def test_staff_close_and_add_slots_and_cancel_with_notice(live: httpx.Client, se
     assert db_rows(settings.database_url, "SELECT status FROM bookings") == [("已取消",)]
     audit = {row[0] for row in db_rows(settings.database_url, "SELECT action FROM audit_log")}
     assert {"close_slot", "add_slot", "cancel_booking"} <= audit
+
+
+def test_staff_api_refuses_past_slots_and_asks_before_closing_a_booked_one(live: httpx.Client, settings,  # type: ignore[no-untyped-def]
+                                                                             clock: FixedClock) -> None:
+    pw = make_staff(settings.database_url, "zhang", "default")
+    zhang = login(live, "zhang", pw)
+    yesterday = (clock.today - dt.timedelta(days=1)).isoformat()
+    past = live.post("/api/v1/staff/slots", headers=zhang, json={"service": "bathing-assistance",
+                                                                 "start": f"{yesterday}T19:00"})
+    assert past.status_code == 422
+
+    day = next_week(clock.today, 2).isoformat()  # never looked at: the extra slot must not replace the others
+    added = live.post("/api/v1/staff/slots", headers=zhang, json={"service": "bathing-assistance",
+                                                                  "start": f"{day}T19:00"})
+    assert added.status_code == 201
+    slots = live.get("/api/v1/staff/slots", headers=zhang, params={"service": "bathing-assistance", "day": day}).json()
+    assert len(slots) > 1 and "19:00" in [s["start"] for s in slots]
+
+    number = Resident(live).book("我想预约下周三上午的助浴服务")
+    [slot] = [s for s in live.get("/api/v1/staff/slots", headers=zhang,
+                                  params={"service": "bathing-assistance", "day": day}).json() if s["booked"]]
+    asked = live.post(f"/api/v1/staff/slots/{slot['id']}/close", headers=zhang)
+    assert asked.status_code == 409 and "confirm=true" in asked.text
+    closed = live.post(f"/api/v1/staff/slots/{slot['id']}/close", headers=zhang, params={"confirm": "true"})
+    assert closed.status_code == 200 and closed.json()["booked"] == 1
+    listed = live.get("/api/v1/staff/bookings", headers=zhang, params={"day": day}).json()
+    assert listed[0]["number"] == number and listed[0]["status"] == "已预约" and listed[0]["address"]
+    early = live.post(f"/api/v1/staff/bookings/{number}/attendance", headers=zhang, json={"status": "未到场"})
+    assert early.status_code == 409

@@ -53,8 +53,9 @@ class SeededMessage:
 
 
 def seed_message(database_url: str, community: str, text: str, *, intent: str = "nlu_fallback",
-                 confidence: float = 0.2, entities: list[dict[str, object]] | None = None) -> SeededMessage:
-    """A resident's message with what the assistant understood of it."""
+                 confidence: float = 0.2, entities: list[dict[str, object]] | None = None,
+                 then: str | None = None, then_intent: str = "deny") -> SeededMessage:
+    """A resident's message with what the assistant understood of it; `then`: the resident's next message."""
 
     async def run() -> SeededMessage:
         engine = create_engine(database_url)
@@ -67,6 +68,11 @@ def seed_message(database_url: str, community: str, text: str, *, intent: str = 
                           intent=intent, confidence=confidence)
             session.add(msg)
             await session.flush()
+            if then is not None:
+                session.add(Message(conversation_id=conv.id, direction="out", sender="bot", text="……"))
+                session.add(Message(conversation_id=conv.id, direction="in", sender="resident", text=then,
+                                    intent=then_intent, confidence=0.9))
+                await session.flush()
             out = SeededMessage(msg.id, conv.id, conv.token)
         await engine.dispose()
         return out

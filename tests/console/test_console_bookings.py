@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import io
 import re
+from typing import Any
 
 import httpx
+from openpyxl import load_workbook
 
+from bot.bootstrap import build_runtime
+from bot.config import Settings
+from bot.console.list_export import XLSX
+from bot.dialogue.reminders import queue_booking_messages
 from tests.conftest import FixedClock, db_rows, next_week
 from tests.console.conftest import ConsoleServer
 from tests.console.helpers import console_client, page_csrf
@@ -155,3 +164,82 @@ def test_booking_posts_need_a_session_and_csrf(console: ConsoleServer, clock: Fi
                                           "start": "19:00"}).status_code == 403, path
     assert not any(r.closed for r in db_rows(console.database_url, "SELECT closed FROM slots"))
     assert [r.action for r in db_rows(console.database_url, "SELECT action FROM audit_log")] == ["login"]
+
+
+def test_an_extra_slot_on_an_unopened_day_keeps_its_regular_slots_and_the_past_is_refused(
+        console: ConsoleServer, clock: FixedClock) -> None:
+    pw = make_staff(console.database_url, "zhang", "default")
+    day, later = _day(clock), next_week(clock.today, 2) + dt.timedelta(days=7)
+    with console_client(console.url, "zhang", pw) as zhang:
+        csrf = page_csrf(zhang)
+        form = {"csrf": csrf, "service": SERVICE, "day": day, "start": "19:00", "minutes": "60", "capacity": "2"}
+        assert zhang.post("/console/bookings/slots", data=form).status_code == 303  # nobody had opened the day
+        with_extra = _slot_ids(zhang.get("/console/bookings", params={"service": SERVICE, "day": day}).text)
+        regular = _slot_ids(zhang.get("/console/bookings", params={"service": SERVICE, "day": later}).text)
+        assert len(regular) > 1 and set(with_extra) == set(regular) | {"19:00"}
+
+        yesterday = (clock.today - dt.timedelta(days=1)).isoformat()
+        past = zhang.post("/console/bookings/slots", data={**form, "day": yesterday})
+        assert past.status_code == 422 and "已经过去了" in past.text and "19:00" not in _slot_ids(past.text)
+
+
+def _export(client: httpx.Client, path: str, data: dict[str, str]) -> list[list[str]]:
+    r = client.post(path, data=data)
+    assert r.status_code == 200 and r.headers["content-type"].startswith(XLSX), r.text[:300]
+    ws = load_workbook(io.BytesIO(r.content)).active
+    return [["" if c is None else str(c) for c in row] for row in ws.iter_rows(values_only=True)]
+
+
+def test_a_booked_slot_closes_only_when_confirmed_and_attendance_decides_the_rating_request(
+        console: ConsoleServer, clock: FixedClock, settings: Settings, nlu: Any, retriever: Any) -> None:
+    pw = make_staff(console.database_url, "zhang", "default")
+    day = _day(clock)
+    with console_client(console.url, "zhang", pw) as zhang, httpx.Client(base_url=console.url, timeout=30) as api:
+        came = Resident(api).book("我想预约下周三上午的助浴服务", phone="13500001111")
+        missed = Resident(api).book("我想预约下周三上午的助浴服务", phone="13500002222")
+        csrf = page_csrf(zhang)
+        [(slot_id,)] = db_rows(console.database_url, "SELECT DISTINCT slot_id FROM bookings")
+        asked = zhang.post(f"/console/bookings/slots/{slot_id}/close", data={"csrf": csrf})
+        assert asked.status_code == 409 and "已有 2 人预约" in asked.text and "仍然关闭" in asked.text
+        assert not db_rows(console.database_url, "SELECT closed FROM slots WHERE id = :i", i=slot_id)[0].closed
+        closed = zhang.post(f"/console/bookings/slots/{slot_id}/close", data={"csrf": csrf, "confirm": "1"})
+        assert closed.status_code == 303
+
+        early = zhang.post(f"/console/bookings/{came}/attendance", data={"csrf": csrf, "status": "已到场"})
+        assert early.status_code == 409 and "还没到" in early.text
+        clock.advance(dt.timedelta(days=(next_week(clock.today, 2) - clock.today).days + 1))  # the day after
+        for number, status in ((came, "已到场"), (missed, "未到场")):
+            r = zhang.post(f"/console/bookings/{number}/attendance",
+                           data={"csrf": csrf, "status": status, "view": "all"})
+            assert r.status_code == 303 and "service=all" in r.headers["location"]
+
+        every = zhang.get("/console/bookings", params={"service": "all", "day": day}).text
+        assert "全部服务" in every and came in every and missed in every and "助浴" in every
+        assert "幸福路8号" in every and "13500001111" not in every  # a home visit's address; the phone masked
+        only_missed = zhang.get("/console/bookings", params={"service": "all", "day": day, "status": "未到场"}).text
+        assert missed in only_missed and came not in only_missed
+
+        form = {"csrf": csrf, "service": "all", "day": day, "community": "default"}
+        masked = _export(zhang, "/console/bookings/export", form)
+        assert masked[0][:3] == ["预约号", "服务", "日期"] and len(masked) == 3
+        assert {r[6] for r in masked[1:]} == {"135****1111", "135****2222"}
+        assert {r[8] for r in masked[1:]} == {"已到场", "未到场"}
+        full = _export(zhang, "/console/bookings/export", {**form, "status": "未到场", "full_phone": "1"})
+        assert [r[0] for r in full[1:]] == [missed] and full[1][6] == "13500002222"
+
+    async def queue() -> int:
+        runtime = build_runtime(settings, nlu=nlu, retriever=retriever, clock=clock)
+        try:
+            return await queue_booking_messages(runtime.services, clock())
+        finally:
+            await runtime.close()
+
+    asyncio.run(queue())
+    asked_to_rate = dict(db_rows(console.database_url, "SELECT number, rating_requested FROM bookings"))
+    assert asked_to_rate == {came: True, missed: False}
+    exports = db_rows(console.database_url,
+                      "SELECT detail FROM audit_log WHERE action = 'export' ORDER BY id")
+    assert ['"full_phone": false' in str(r.detail) or "'full_phone': False" in str(r.detail) for r in exports] \
+        == [True, False]
+    actions = [r.action for r in db_rows(console.database_url, "SELECT action FROM audit_log")]
+    assert actions.count("close_slot") == 1 and actions.count("booking_attendance") == 2

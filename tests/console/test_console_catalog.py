@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from bot.config import Settings
 from knowledge.loader import load_catalog
@@ -118,3 +119,24 @@ def test_admin_reindex_runs_in_the_background(console: ConsoleServer) -> None:
     assert len(calls) == 1
     actions = [a.action for a in db_rows(console.database_url, "SELECT action FROM audit_log ORDER BY id")]
     assert actions.count("reindex") == 1
+
+
+def test_the_catalog_downloads_as_a_readable_sheet_that_imports_back(console: ConsoleServer,
+                                                                    settings: Settings) -> None:
+    pw = make_staff(console.database_url, "boss", None, role="admin")
+    with console_client(console.url, "boss", pw) as boss:
+        page = boss.get("/console/catalog").text
+        assert "/console/catalog/export?" in page and "linli catalog export" not in page
+        r = boss.get("/console/catalog/export")
+        assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+        ws = load_workbook(io.BytesIO(r.content)).active
+        rows = list(ws.iter_rows(values_only=True))
+        assert list(rows[0]) == list(HEADERS) and len(rows) == len(load_catalog(settings.catalog_dir)) + 1
+        conditions = [str(row[HEADERS.index("结构化条件")] or "") for row in rows[1:]]
+        assert any(c.startswith("年龄 ≥ ") for c in conditions)
+        assert not any(c.lstrip().startswith(("[", "{")) for c in conditions)  # no raw JSON anywhere
+        elderly = boss.get("/console/catalog/export", params={"domain": "养老"}).content
+        assert len(list(load_workbook(io.BytesIO(elderly)).active.iter_rows())) < len(rows)
+        back = boss.post("/console/catalog/import", data={"csrf": page_csrf(boss, "/console/catalog")},
+                         files={"sheet": ("服务目录.xlsx", r.content)})
+        assert back.status_code == 200 and "目录内容没有变化" in back.text, back.text[-2000:]

@@ -17,6 +17,24 @@ from tests.console.review_seeds import seed_message
 from tests.factories import make_staff
 
 
+def test_list_shows_confident_readings_the_resident_disputed(console: ConsoleServer) -> None:
+    pw = make_staff(console.database_url, "zhang", "default")
+    wrong = seed_message(console.database_url, "default", "助浴多少钱一次", intent="book_service", confidence=0.93,
+                         then="不对 我是问价钱")
+    fine = seed_message(console.database_url, "default", "助浴怎么预约", intent="book_service", confidence=0.93,
+                        then="谢谢", then_intent="thank")
+    with console_client(console.url, "zhang", pw) as zhang:
+        page = zhang.get("/console/nlu").text
+        assert f'data-message="{wrong.message_id}" data-why="said_wrong"' in page
+        assert "居民随后说“不对”" in page and "置信度 93%" in page
+        assert f'data-message="{fine.message_id}"' not in page
+        r = zhang.post(f"/console/nlu/messages/{wrong.message_id}/correct",
+                       data={"csrf": page_csrf(zhang, "/console/nlu"), "intent": "ask_service_info",
+                             "entities": "service=助浴"})
+        assert r.status_code == 303
+        assert f'data-message="{wrong.message_id}"' not in zhang.get("/console/nlu").text
+
+
 def test_list_shows_low_confidence_and_fallback_messages_of_own_community(console: ConsoleServer) -> None:
     pw = make_staff(console.database_url, "zhang", "default")
     seed_message(console.database_url, "default", "那个高龄经贴咋弄啊", intent="ask_service_info", confidence=0.3)

@@ -70,3 +70,20 @@ def test_another_communitys_rating_is_not_found_and_posts_are_guarded(console: C
         assert "幸福里的差评" in boss.get("/console/ratings").text
     assert db_rows(console.database_url, "SELECT follow_up_status FROM ratings")[0][0] == "待回访"
     assert {a.action for a in db_rows(console.database_url, "SELECT action FROM audit_log")} == {"login"}
+
+
+def test_a_follow_up_names_the_order_links_the_conversation_and_reveals_the_number(console: ConsoleServer) -> None:
+    pw = make_staff(console.database_url, "zhang", "default")
+    seeded = seed_rating(console.database_url, "default", 1, comment="修了两次还漏")
+    number = db_rows(console.database_url, "SELECT number FROM work_orders")[0].number
+    with console_client(console.url, "zhang", pw) as zhang:
+        html = zhang.get("/console/ratings").text
+        item = html[html.index(f'id="rating-{seeded.rating_id}"'):]
+        item = item[:item.index("</li>")]
+        assert f'href="/console/work-orders/{number}"' in item
+        assert "138****1234" in item and "13800001234" not in html  # the order's contact number, masked
+        r = zhang.post(f"/console/ratings/{seeded.rating_id}/reveal",
+                       data={"csrf": page_csrf(zhang, "/console/ratings")}, headers={"Accept": "application/json"})
+        assert r.status_code == 200 and r.json() == {"phone": "13800001234"}
+    audit = db_rows(console.database_url, "SELECT object_type, object_id FROM audit_log WHERE action = 'reveal_phone'")
+    assert [(a.object_type, a.object_id) for a in audit] == [("rating", str(seeded.rating_id))]

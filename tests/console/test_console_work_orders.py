@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import httpx
+from openpyxl import load_workbook
 
 from tests.conftest import db_rows
 from tests.console.conftest import ConsoleServer
@@ -70,3 +73,34 @@ def test_another_communitys_work_order_is_not_found(console: ConsoleServer) -> N
     assert db_rows(console.database_url, "SELECT status FROM work_orders")[0].status == "待受理"
     with console_client(console.url, "boss", pw) as boss:
         assert boss.get(f"/console/work-orders/{number}").status_code == 200
+
+
+def test_mine_and_overdue_filters_and_the_export_masks_phones_unless_asked(console: ConsoleServer) -> None:
+    pw = make_staff(console.database_url, "zhang", "default")
+    mine, _ = seed_work_order(console.database_url, "default", description="楼道灯坏了，电话13911112222")
+    late_mine, _ = seed_work_order(console.database_url, "default", overdue=True, description="井盖松了")
+    theirs, _ = seed_work_order(console.database_url, "default", description="树枝挡路")
+    with console_client(console.url, "zhang", pw) as zhang:
+        csrf = page_csrf(zhang, "/console/work-orders")
+        for number, who in ((mine, "zhang"), (late_mine, "zhang"), (theirs, "物业公司")):
+            assert zhang.post(f"/console/work-orders/{number}/assign",
+                              data={"csrf": csrf, "assignee": who}).status_code == 303
+        page = zhang.get("/console/work-orders", params={"mine": "1"}).text
+        assert mine in page and late_mine in page and theirs not in page and "只看分派给我的" in page
+        late = zhang.get("/console/work-orders", params={"mine": "1", "overdue": "1"}).text
+        assert late_mine in late and mine not in late
+
+        r = zhang.post("/console/work-orders/export", data={"csrf": csrf, "mine": "1"})
+        assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+        rows = [list(row) for row in load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True)]
+        assert rows[0][0] == "工单号" and "联系电话" in rows[0]
+        assert sorted(row[0] for row in rows[1:]) == sorted([mine, late_mine])
+        text = repr(rows)
+        assert "138****1234" in text and "13800001234" not in text and "13911112222" not in text
+        full = zhang.post("/console/work-orders/export", data={"csrf": csrf, "mine": "1", "full_phone": "1"})
+        assert "13800001234" in repr(list(load_workbook(io.BytesIO(full.content)).active.iter_rows(values_only=True)))
+        assert zhang.post("/console/work-orders/export", data={"mine": "1"}).status_code == 403
+    exports = db_rows(console.database_url, "SELECT object_id, detail FROM audit_log WHERE action = 'export'")
+    assert [r.object_id for r in exports] == ["2", "2"]
+    assert ["full_phone" in str(r.detail) and "True" in str(r.detail).replace("true", "True") for r in exports] \
+        == [False, True]

@@ -176,3 +176,20 @@ def test_failed_merge_writes_nothing(tmp_path, catalog, communities):
     assert any(p.startswith(f"{target / 'sample.yml'} 第 ") and "{nowhere}" in p for p in exc.value.problems)
     assert (target / "sample.yml").read_text(encoding="utf-8") == before
     assert not (target / "legal.yml").exists()
+
+
+def test_structured_conditions_read_as_rules_not_json(tmp_path, catalog, communities):
+    cells = [service_to_row(s)["结构化条件"] for s in catalog.services]
+    assert any(c for c in cells) and not any(c.startswith("[") for c in cells)
+    row = service_to_row(catalog.get("disability-two-subsidies"))["结构化条件"]
+    lines = [line.split("｜") for line in row.split("\n")]
+    assert [len(parts) for parts in lines] == [3, 3] and lines[0][0] == "低保家庭 = 是"
+    assert lines[1][0].startswith("残疾等级 属于 1、2") and lines[1][1].startswith("问：")
+
+    def edit(rows):
+        rows[0]["结构化条件"] = "年纪 ≥ 60｜问：您多大了？｜不符合：要满60岁"
+        rows[1]["结构化条件"] = "年龄大于六十"
+
+    problems = _import_problems(tmp_path, catalog, communities, edit)
+    assert any("「结构化条件」第 1 条的“年纪”不是可以问的情况" in p for p in problems), problems
+    assert any("「结构化条件」第 1 条应写成“年龄 ≥ 60｜问：" in p for p in problems), problems

@@ -11,7 +11,11 @@
     var scope = form.closest("[data-reveal-scope]") || document;
     Object.keys(values).forEach(function (field) {
       scope.querySelectorAll('[data-reveal="' + field + '"]').forEach(function (el) {
-        if (values[field]) { el.textContent = values[field]; el.classList.add("revealed"); }
+        if (values[field]) {
+          el.textContent = values[field]; el.classList.add("revealed");
+          // A revealed phone becomes a link that dials it (tel:) on a phone or softphone.
+          if (el.dataset.revealHref) { el.setAttribute("href", el.dataset.revealHref + values[field]); }
+        }
       });
     });
     form.remove();
@@ -73,9 +77,15 @@
           el.innerHTML = html;
           showRevealed(el);
           var added = 0;
+          var emergencies = [];
           el.querySelectorAll("[data-id]").forEach(function (item) {
-            if (seen.indexOf(item.dataset.id) < 0) { item.classList.add("new"); added += 1; }
+            if (seen.indexOf(item.dataset.id) < 0) {
+              item.classList.add("new");
+              added += 1;
+              if (item.dataset.emergency) { emergencies.push(item); }
+            }
           });
+          if (emergencies.length && el.hasAttribute("data-alert-emergencies")) { alarm(emergencies); }
           var list = el.querySelector(".transcript");
           if (list) { list.scrollTop = added ? list.scrollHeight : kept; }
           var counted = el.querySelector("[data-count]");
@@ -88,6 +98,101 @@
         .then(function () { setTimeout(tick, every); });
     }
     setTimeout(tick, every);
+  }
+
+  // --- the emergency alert: a tone, a system notification and a blinking tab title ----------------------
+  // Browsers start sound and ask for notifications only after a click on the page, so the inbox shows a
+  // button until both are allowed; the choice is the browser's, asked once.
+  var audio = null;
+
+  function alertsReady() {
+    return !("Notification" in window) || Notification.permission !== "default";
+  }
+
+  function showAlertState() {
+    var button = document.getElementById("alerts-on");
+    var state = document.getElementById("alerts-state");
+    if (!button || !state) { return; }
+    var ready = alertsReady() && audio !== null;
+    button.hidden = ready;
+    state.hidden = !ready;
+  }
+
+  function enableAlerts() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (Ctx && audio === null) { audio = new Ctx(); }
+    if (audio && audio.state === "suspended") { audio.resume(); }
+    if ("Notification" in window && Notification.permission === "default") {
+      Notification.requestPermission().then(showAlertState);
+    }
+    showAlertState();
+  }
+
+  function tone() {
+    if (audio === null || audio.state !== "running") { return; }
+    // Three short high beeps, loud enough to be heard across an office.
+    [0, 0.35, 0.7].forEach(function (at) {
+      var osc = audio.createOscillator();
+      var gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.value = 0.3;
+      osc.connect(gain);
+      gain.connect(audio.destination);
+      osc.start(audio.currentTime + at);
+      osc.stop(audio.currentTime + at + 0.2);
+    });
+  }
+
+  var blinking = null;
+  function blinkTitle() {
+    if (blinking !== null) { return; }
+    var plain = document.title;
+    var on = false;
+    blinking = setInterval(function () {
+      on = !on;
+      document.title = on ? "【紧急】有居民遇到危险" : plain;
+    }, 800);
+    function stop() {
+      if (document.visibilityState === "visible" && document.hasFocus()) {
+        clearInterval(blinking);
+        blinking = null;
+        document.title = plain;
+        window.removeEventListener("focus", stop);
+        document.removeEventListener("visibilitychange", stop);
+      }
+    }
+    window.addEventListener("focus", stop);
+    document.addEventListener("visibilitychange", stop);
+    setTimeout(stop, 10000);
+  }
+
+  function alarm(items) {
+    tone();
+    blinkTitle();
+    if ("Notification" in window && Notification.permission === "granted") {
+      items.forEach(function (item) {
+        var link = item.querySelector("a");
+        var note = new Notification("紧急转人工", {
+          body: (item.querySelector(".line1") || item).textContent.replace(/\s+/g, " ").trim(),
+          tag: "linli-emergency-" + item.dataset.id,
+          requireInteraction: true
+        });
+        note.onclick = function () { window.focus(); if (link) { window.location.href = link.href; } };
+      });
+    }
+  }
+
+  var alertsButton = document.getElementById("alerts-on");
+  if (alertsButton) {
+    alertsButton.addEventListener("click", enableAlerts);
+    // Any first click on the page also allows the tone (the notification permission needs the button).
+    document.addEventListener("click", function once() {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (Ctx && audio === null) { audio = new Ctx(); }
+      showAlertState();
+      document.removeEventListener("click", once);
+    });
+    showAlertState();
   }
 
   document.querySelectorAll("[data-poll]").forEach(poll);
