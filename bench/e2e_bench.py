@@ -3,7 +3,9 @@
 Starts `linli serve` in its own process (so the load generator does not share its interpreter), drives it with
 asyncio clients, and prints latency p50/p99 and messages per second including every database write, then a
 single client's p50, and the memory of each server worker. With several worker counts it runs each on a fresh
-database in the same run and prints the throughput ratio to one worker.
+database in the same run and prints the throughput ratio to one worker, and the CPU each message cost the
+server, PostgreSQL and the load generator (on a small machine all three share the cores). The load generator
+is a minimal keep-alive HTTP client (`lean_http.py`) so that it takes as little of that CPU as it can.
 
     python bench/e2e_bench.py [--clients 8] [--rounds 5]
     python bench/e2e_bench.py --workers 1,2 --database postgresql://postgres@127.0.0.1:5432/test
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 
 import httpx
+from lean_http import LeanConnection
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_P50_MS, GOAL_RATE, GOAL_RSS_MB = 15.0, 150.0, 300.0
@@ -36,15 +39,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def conversation(client: httpx.AsyncClient, sender: str, latencies: list[float]) -> None:
+async def conversation(client: LeanConnection, sender: str, latencies: list[float]) -> None:
     """Greeting, a documents question, a booking with a button press, a request, a status check."""
 
     async def say(text: str) -> dict:
         t0 = time.perf_counter()
-        r = await client.post("/api/v1/messages", json={"sender": sender, "text": text, "channel": "web"})
+        status, answer = await client.post_json("/api/v1/messages",
+                                                {"sender": sender, "text": text, "channel": "web"})
         latencies.append(time.perf_counter() - t0)
-        r.raise_for_status()
-        return r.json()
+        if status != 200:
+            raise RuntimeError(f"{status}: {answer}")
+        return answer  # type: ignore[no-any-return]
 
     await say("你好")
     await say("高龄津贴要带什么材料")
@@ -66,15 +71,26 @@ async def conversation(client: httpx.AsyncClient, sender: str, latencies: list[f
 
 
 async def drive(url: str, clients: int, rounds: int) -> tuple[list[float], float]:
+    """`clients` residents at once, for `rounds` conversations each.
+
+    Each conversation is a new resident on a keep-alive connection of its own, as on a real phone: the
+    server's workers share connections, not requests, so many short-lived residents (not a few
+    everlasting connections) are what spreads the load over them.
+    """
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=clients * 2)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-        await conversation(client, f"web-{secrets.token_urlsafe(24)}", [])
-        t0 = time.perf_counter()
-        for _ in range(rounds):
-            senders = [f"web-{secrets.token_urlsafe(24)}" for _ in range(clients)]
-            await asyncio.gather(*(conversation(client, sender, latencies) for sender in senders))
-        elapsed = time.perf_counter() - t0
+
+    async def resident(sink: list[float]) -> None:
+        conn = LeanConnection(url)
+        try:
+            await conversation(conn, f"web-{secrets.token_urlsafe(24)}", sink)
+        finally:
+            await conn.close()
+
+    await resident([])
+    t0 = time.perf_counter()
+    for _ in range(rounds):
+        await asyncio.gather(*(resident(latencies) for _ in range(clients)))
+    elapsed = time.perf_counter() - t0
     return latencies, elapsed
 
 
@@ -83,6 +99,40 @@ def _rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids_named(name: str) -> list[int]:
+    out = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "comm").read_text().strip() == name:
+                    out.append(int(proc.name))
+            except OSError:
+                continue
+    return out
+
+
+def cpu_split(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's processes, by PostgreSQL's, and by this load generator.
+
+    On a 2-core machine the three compete: what PostgreSQL and the load generator use per message is
+    taken from the workers, and bounds what a second worker can add.
+    """
+    children = [int(c) for c in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
+    me = os.times()
+    return {"server": sum(_cpu_seconds(p) for p in [server_pid, *children]),
+            "postgres": sum(_cpu_seconds(p) for p in _pids_named("postgres")),
+            "client": me.user + me.system}
 
 
 def worker_rss(server_pid: int) -> list[float]:
@@ -134,7 +184,9 @@ def run_one(workers: int, database: str | None, clients: int, rounds: int, tmp: 
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        before = cpu_split(server.pid)
         latencies, elapsed = asyncio.run(drive(url, clients, rounds))
+        after = cpu_split(server.pid)
         single, _ = asyncio.run(drive(url, 1, rounds))
         rss = worker_rss(server.pid)
     finally:
@@ -144,7 +196,8 @@ def run_one(workers: int, database: str | None, clients: int, rounds: int, tmp: 
     ms = sorted(x * 1000 for x in latencies)
     return {"messages": len(ms), "rate": len(ms) / elapsed, "p50": statistics.median(ms),
             "p99": ms[min(len(ms) - 1, int(len(ms) * 0.99))], "single_p50": statistics.median(single) * 1000,
-            "rss_max": max(rss), "rss_total": sum(rss), "processes": len(rss)}
+            "rss_max": max(rss), "rss_total": sum(rss), "processes": len(rss),
+            **{f"cpu_{k}": (after[k] - before[k]) * 1000 / len(ms) for k in before}}
 
 
 def main() -> None:
@@ -167,7 +220,9 @@ def main() -> None:
               f"(goal >= {GOAL_RATE}: ratio {r['rate'] / GOAL_RATE:.2f}; x{r['rate'] / base:.2f} of {counts[0]} worker)"
               f"  p50={r['p50']:.1f} ms p99={r['p99']:.1f} ms  single client p50={r['single_p50']:.1f} ms "
               f"(goal <= {GOAL_P50_MS}: ratio {r['single_p50'] / GOAL_P50_MS:.2f})  "
-              f"RSS per worker {r['rss_max']:.0f} MB (goal <= {GOAL_RSS_MB}: ratio {r['rss_max'] / GOAL_RSS_MB:.2f})")
+              f"RSS per worker {r['rss_max']:.0f} MB (goal <= {GOAL_RSS_MB}: ratio {r['rss_max'] / GOAL_RSS_MB:.2f})  "
+              f"CPU per message: server {r['cpu_server']:.1f} ms, PostgreSQL {r['cpu_postgres']:.1f} ms, "
+              f"load generator {r['cpu_client']:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,13 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int, 
 
         uvicorn.run(create_app(build_runtime(settings)), **options)
         return
-    # Several processes: each builds its own app from the environment (bot.api.factory), and their metrics
-    # are gathered in one directory.
+    # Several processes: each builds its own app from the environment (bot.api.factory) and accepts on a
+    # socket of its own (bot.cli.workers); their metrics are gathered in one directory.
+    from bot.cli.workers import run_workers
+
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="linli-metrics-"))
-    uvicorn.run("bot.api.factory:app_from_settings", factory=True, workers=workers, **options)
+    try:
+        status = run_workers(workers, options)
+    except OSError as exc:
+        raise click.ClickException(f"无法监听 {host}:{port}：{exc.strerror or exc}") from exc
+    raise SystemExit(status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -78,3 +79,64 @@ def test_two_workers_serve_one_conversation_on_postgresql(postgres_database: str
         proc.terminate()
         proc.wait(timeout=30)
         _truncate_postgres(postgres_database)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _workers(pid: int) -> list[int]:
+    """The serving processes under the supervisor (multiprocessing's helpers hold no socket and use no CPU)."""
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.postgres
+def test_residents_are_spread_over_the_workers_and_a_dead_worker_is_replaced(
+        postgres_database: str, model_dir: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen([LINLI, "serve", "--workers", "2", "--port", str(port), "--no-access-log"],
+                            env=_env(postgres_database, model_dir), cwd=PROJECT_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    url = f"http://127.0.0.1:{port}"
+
+    def wait_healthy() -> None:
+        for _ in range(1200):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.1)
+        raise AssertionError("server did not start")
+
+    try:
+        wait_healthy()
+        time.sleep(2)  # both workers up, not only the first to answer
+        before = {pid: _cpu_seconds(pid) for pid in _workers(proc.pid)}
+        # 30 residents, each on a keep-alive connection of its own, as 30 phones would be.
+        for _ in range(30):
+            with httpx.Client(base_url=url, timeout=30) as phone:
+                for text in ("你好", "高龄津贴要带什么材料"):
+                    assert phone.post("/api/v1/messages", json={"text": text}).status_code == 200
+        used = {pid: _cpu_seconds(pid) - t for pid, t in before.items()}
+        busy = [pid for pid, seconds in used.items() if seconds > 0.05]
+        assert len(busy) == 2, f"one worker took every resident: CPU seconds per process {used}"
+
+        victim = busy[0]
+        os.kill(victim, signal.SIGKILL)
+        for _ in range(200):
+            if victim not in _workers(proc.pid) and len(used) <= len(_workers(proc.pid)):
+                break
+            time.sleep(0.1)
+        assert victim not in _workers(proc.pid) and len(_workers(proc.pid)) >= len(used)
+        wait_healthy()
+        for _ in range(6):  # whichever worker a new connection reaches answers
+            assert httpx.post(f"{url}/api/v1/messages", json={"text": "你好"}, timeout=30).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        _truncate_postgres(postgres_database)
+    assert proc.returncode == 0, log.read_text(errors="replace")[-3000:]
