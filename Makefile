@@ -38,12 +38,15 @@ var/.migrated: $(VENV)/.installed $(wildcard bot/backend/migrations/versions/*.p
 run: setup
 	ENVIRONMENT=$${ENVIRONMENT:-development} $(LINLI) serve
 
-test: setup
+# The browser tests need Debian's Chromium and a Chinese font: installed here, so one command is enough.
+test: setup browser
 	$(BIN)/pytest -q
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check bot knowledge actions tests bench
 	$(BIN)/mypy bot knowledge actions
+	# Imports point down the layers, and no module cycles ([tool.importlinter] in pyproject.toml).
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python bench/e2e_bench.py
@@ -51,9 +54,10 @@ bench: setup
 	$(BIN)/python bench/retrieval_bench.py --sizes 10000,100000
 	$(BIN)/python bench/memory_bench.py
 
-# Debian's Chromium for the console's browser tests.
+# Debian's Chromium for the console's browser tests (apt needs root: sudo when not root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
-	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei)
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei)
 
 clean:
 	rm -rf models var .pytest_cache

@@ -27,6 +27,7 @@ from actions.changes import (
 )
 from actions.emergency import ActionEmergency, ActionEmergencyLocation
 from actions.handoff import ActionClarify, ActionRequestHuman
+from actions.notices import ActionResumeNotices, ActionStopNotices
 from actions.rating import ActionRate
 from actions.requests import ActionAskRequestLocation, ActionSubmitRequest, ValidateRequestForm
 from actions.status import ActionCheckStatus
@@ -40,6 +41,7 @@ ALL_ACTIONS = (
     ActionCheckStatus, ActionRate, ActionRequestHuman, ActionEmergency, ActionEmergencyLocation, ActionClarify,
     ValidateVolunteerForm, ActionSubmitVolunteer, ActionDeclinePrivateData,
     ActionAskRequestLocation, ActionAskRescheduleDate, ActionAskRescheduleTime, ActionAskRescheduleSlot,
+    ActionStopNotices, ActionResumeNotices,
 )
 
 

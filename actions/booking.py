@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -27,12 +28,11 @@ from actions.common import (
     format_clock,
     format_day,
     load_context,
-    mask_phone,
     phrase,
     response_buttons,
     service_of,
 )
-from actions.runtime import get_services, session_scope
+from actions.runtime import DomainEvent, get_services, report, session_scope
 from actions.slots import (
     MAX_DAYS_AHEAD,
     all_slots,
@@ -51,6 +51,7 @@ from actions.slots import (
 )
 from bot.backend import bookings
 from bot.backend.models import Slot
+from bot.masking import mask_phone
 from bot.nlu.entities.quantities import party_size
 from bot.nlu.mapped_text import MappedText
 from bot.nlu.numbers import convert_numbers
@@ -597,12 +598,18 @@ class ActionSubmitBooking(Action):
                 local_day=services.local_now(ctx.community.code).date(), places=places_for(service, people),
                 address=address or None, booked_at=services.clock(),
             )
+            # Promised only when the reminder job will send it (not for a booking made the evening before).
+            reminded = slot is not None and booking is not None and bookings.gets_reminder(
+                services.clock(), slot.start_at.astimezone(ZoneInfo(ctx.community.timezone)))
         if booking is None:
             dispatcher.utter_message(response="utter_booking_slot_gone")
             return [SlotSet("time", None), SlotSet("slot_id", None), SlotSet("confirmed", None)]
+        report(DomainEvent("booking_made", booking.number))
         where = ctx.community.values.get("service_center", "社区服务中心")
         dispatcher.utter_message(response="utter_booking_done_home" if home else "utter_booking_done",
                                  number=booking.number, place=where, **values)
+        if reminded:
+            dispatcher.utter_message(response="utter_booking_reminder_promise")
         return [ActiveLoop(None), *[SlotSet(s, None) for s in BOOKING_SLOTS]]
 
     @staticmethod

@@ -48,6 +48,7 @@ from actions.tickets import (
 )
 from bot.backend import bookings, workorders
 from bot.backend.models import Booking, Slot, WorkOrder
+from bot.ticket_numbers import is_work_order
 from knowledge.schema import Service
 
 RESCHEDULE_SLOTS = ("ticket_id", "date", "time", "slot_id", "service", "people", "confirmed")
@@ -114,7 +115,7 @@ class _TicketMixin:
         services = get_services()
         async with session_scope() as session:
             ctx = await load_context(session, tracker, services)
-            if number.startswith("GD"):
+            if is_work_order(number):
                 if self.with_orders:
                     order = await workorders.find_for_resident(session, ctx.resident_id, number)
                     if order is not None:
@@ -229,7 +230,7 @@ class ValidateCancelForm(_TicketMixin, FormValidationAction):
 
 async def _booking(session: AsyncSession, tracker: Tracker, ctx: Context) -> Booking | None:
     number = tracker.get_slot("ticket_id")
-    if not number or str(number).upper().startswith("GD"):
+    if not number or is_work_order(str(number)):
         return None
     return await bookings.find_for_resident(session, ctx.resident_id, str(number))
 
@@ -407,7 +408,7 @@ class ActionSubmitCancel(Action):
         done = [ActiveLoop(None), *[SlotSet(s, None) for s in CANCEL_SLOTS]]
         async with session_scope() as session:
             ctx = await load_context(session, tracker, services)
-            if number.upper().startswith("GD"):
+            if is_work_order(number):
                 order = await workorders.find_for_resident(session, ctx.resident_id, number)
                 if order is None:
                     dispatcher.utter_message(response="utter_ticket_not_found", number=number)

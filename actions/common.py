@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actions.runtime import ActionServices
 from bot.backend.models import Conversation
 from bot.errors import NotFound
-from bot.masking import mask_phone as mask_phone  # the actions import it from here
 from knowledge.schema import CommunitySettings, Service
 
 WEEKDAYS = "一二三四五六日"

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import load_context, phrase
 from actions.runtime import get_services, session_scope
 from bot.backend.escalations import open_escalation
-from bot.dialogue.payload import make_payload
+from bot.nlu.payload import make_payload
 
 # Intents a clarification may offer, each named by its `utter_intent_label_<intent>` response.
 OFFERABLE = (

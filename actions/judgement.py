@@ -20,9 +20,10 @@ from typing import Any
 import yaml
 
 from bot.nlu.entities.quantities import find_ratings
+from bot.text import CJK
 
 _WORDS_FILE = Path(__file__).resolve().with_name("judgement_words.yml")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK = re.compile(f"[{CJK}]")
 _MARK = "\x00"
 # Grade words of the NLU that also answer other questions (还行 to 这样行吗).
 _WEAK_GRADES = frozenset({"还行", "一般", "一般般"})

@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.nlu.normalize import strip_fillers
+from bot.text import CJK
 
 _LEAD = re.compile(r"^(?:就在|是在|就是|在|那个|这个|呢)+")
 _POINTING = re.compile(r"(?<=.)(?:那个|这个|就是)(?=.)")
 _TRAIL = re.compile(r"(?:那个|这个|那块儿?|这块儿?|那儿|这儿|那里|这里|那边|这边)?(?:吧|啊|呀|呢|哈|嘛|啦|哦|呗)*$")
-_SPACE_BETWEEN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
 _PUNCT_EDGES = "。.！!，,、？? \t"
 # Characters a place word ends with (垃圾站, 楼道, 门前, 路口, 老王家): a word after a location entity that
 # ends so is part of the place; one that does not (灯, 井盖, 坏了) is the matter itself.
@@ -26,7 +27,7 @@ _LOCATIVES = ("旁边", "门口", "对面", "附近", "后面", "前面", "里�
 # A word starting so is no longer the place: 的路灯, 了, 有人, 被堵.
 _NOT_PLACE_START = set("的了着过有没被把很太都也又还就是在要好不")
 _INNER_POINTER = re.compile(r"^\s*(?:那个|这个)")
-_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,5}")
+_CJK_WORD = re.compile(f"[{CJK}]{{2,5}}")
 MAX_PLACE = 200
 
 

@@ -22,12 +22,13 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actions import hours as community_hours
 from actions import judgement, rating_subjects
 from actions.common import Context, format_day, load_context
 from actions.judgement import Reading
 from actions.rating_subjects import Subject
 from actions.runtime import ActionServices, get_services, session_scope
-from bot.backend import community_hours, escalations
+from bot.backend import escalations
 from bot.backend.models import Escalation, Rating
 from bot.backend.ratings import (
     LABELS,
@@ -36,7 +37,7 @@ from bot.backend.ratings import (
     record_rating,
     requested_rating,
 )
-from bot.dialogue.payload import make_payload
+from bot.nlu.payload import make_payload
 
 KIND = "rating"
 # How long an answer is awaited, and a later score or remark amends a stored rating.

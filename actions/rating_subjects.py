@@ -1,7 +1,7 @@
 """What a rating is about: the ticket named, else what the resident received lately, chosen by their words.
 
 A resident says 差评 or 饭菜太咸了 without a number. The candidates are their work orders closed as 已办结
-and their bookings whose time has come (never a cancelled one) in the last weeks, those not yet rated
+and their bookings whose time has come (never a cancelled or missed one) in the last weeks, those not yet rated
 first; the words narrow them (a service named, 饭菜 for the canteen, 修 for a work order, words of the
 order's description). One left is the subject; several are offered as choices; none makes the rating
 one of the community's service in general, which the resident is told.
@@ -22,7 +22,9 @@ from actions.judgement import Reading
 from actions.runtime import ActionServices
 from bot.backend import bookings, workorders
 from bot.backend.models import Booking, WorkOrder
-from bot.backend.ratings import CANCELLED, completed_work_orders, rated_subjects, used_bookings
+from bot.backend.ratings import completed_work_orders, rated_subjects, used_bookings
+from bot.backend.statuses import BookingStatus
+from bot.ticket_numbers import is_booking, is_work_order
 from knowledge.schema import Service
 
 # How far back a closed work order or a used booking is still "the one just received".
@@ -108,17 +110,17 @@ def of_booking(booking: Booking, services: ActionServices, tz: str) -> Subject:
 
 async def named(session: AsyncSession, services: ActionServices, resident_id: int, tz: str,
                 number: str) -> Subject | None:
-    """The resident's work order or booking by the number they gave (or part of it); never a cancelled one."""
+    """The resident's work order or booking by the number they gave (or part of it); never a cancelled or missed one."""
     number = number.strip().upper()
     if not number:
         return None
-    if not number.startswith("YY"):
+    if not is_booking(number):
         order = await workorders.find_for_resident(session, resident_id, number)
         if order is not None:
             return of_work_order(order)
-    if not number.startswith("GD"):
+    if not is_work_order(number):
         booking = await bookings.find_for_resident(session, resident_id, number)
-        if booking is not None and booking.status != CANCELLED:
+        if booking is not None and booking.status not in (BookingStatus.CANCELLED, BookingStatus.NO_SHOW):
             return of_booking(booking, services, tz)
     return None
 

@@ -12,11 +12,13 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import ContactSlots, format_day, load_context, mask_phone, service_of
+from actions import hours as community_hours
+from actions.common import ContactSlots, format_day, load_context, service_of
 from actions.places import MAX_PLACE, clean_place, widen_entity
-from actions.runtime import get_services, session_scope
-from bot.backend import bookings, community_hours, workorders
+from actions.runtime import DomainEvent, get_services, report, session_scope
+from bot.backend import bookings, workorders
 from bot.backend.models import Resident
+from bot.masking import mask_phone
 from bot.nlu.normalize import strip_fillers
 from knowledge.schema import CommunitySettings
 
@@ -153,6 +155,7 @@ class ActionSubmitRequest(Action):
                 attachments=[{"type": "photo", "file_id": str(p)} for p in photos], now=now,
                 hours=hours, on_duty_categories=ctx.community.on_duty_categories,
             )
+            report(DomainEvent("work_order_filed", order.number))
             resident = await session.get(Resident, ctx.resident_id)
             if resident is not None and not resident.phone:
                 resident.phone = tracker.get_slot("phone")

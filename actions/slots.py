@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.common import Context, format_clock
+from actions.hours import slot_schedule
 from actions.runtime import ActionServices
-from bot.backend.bookings import SlotSchedule, day_slots, free_slots
+from bot.backend.bookings import day_slots, free_slots
 from bot.backend.models import Slot
-from knowledge.schema import CommunitySettings, Service
+from knowledge.schema import Service
 
 MAX_DAYS_AHEAD = 30
 # The parts of the day the NLU reports (bot/nlu/entities/times.py), as [start, end) of local time.
@@ -39,19 +40,6 @@ DAY_BUTTONS = 4
 _DAY_LOOKAHEAD = 14
 
 Window = tuple[dt.time, dt.time]
-
-
-def schedule_for(service: Service, community: CommunitySettings) -> SlotSchedule:
-    """The service's slot schedule in this community: its own hours, or the community's."""
-    b = service.booking
-    assert b is not None, "only bookable services have a schedule"
-    return SlotSchedule(
-        hours=b.hours or community.opening_hours,
-        slot_minutes=b.slot_minutes,
-        capacity=b.capacity,
-        weekdays=list(b.weekdays),
-        timezone=community.timezone,
-    )
 
 
 def parse_day(value: Any) -> dt.date | None:
@@ -82,8 +70,6 @@ async def open_slots(
     session: AsyncSession, services: ActionServices, ctx: Context, service: Service, day: dt.date, people: int = 1
 ) -> list[Slot]:
     """Free slots of the day with room for a booking of `people`, cut from the hours staff set if the day is new."""
-    from bot.backend.community_hours import slot_schedule
-
     schedule = await slot_schedule(session, ctx.community_id, service, ctx.community, day)
     return await free_slots(session, ctx.community_id, service.id, day, schedule,
                             places=places_for(service, people), now=services.clock())
@@ -113,11 +99,6 @@ def in_window(slot: Slot, window: Window, tz: str) -> bool:
     """True when the slot starts within the window."""
     local = slot.start_at.astimezone(ZoneInfo(tz)).time()
     return window[0] <= local < window[1] or (window[1] == dt.time.max and local >= window[0])
-
-
-def in_period(slot: Slot, period: str, tz: str) -> bool:
-    """True when the slot starts within a named part of the day."""
-    return in_window(slot, PERIODS[period], tz)
 
 
 def exact_time(value: Any) -> dt.time | None:

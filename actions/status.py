@@ -30,7 +30,9 @@ from actions.tickets import (
 from bot.backend import bookings, workorders
 from bot.backend.escalations import open_escalation
 from bot.backend.models import Booking, Slot, WorkOrder
-from bot.dialogue.payload import make_payload
+from bot.backend.statuses import WorkOrderStatus
+from bot.nlu.payload import make_payload
+from bot.ticket_numbers import is_booking, is_work_order
 
 # Expectations this action sets (registered in bot.dialogue.policy.EXPECTATIONS): which order was meant,
 # and what to do about the order just reported on (催一下).
@@ -41,12 +43,12 @@ URGE_ENTITY = "urge"
 URGE_WORDS = re.compile(r"催|怎么还没|咋还没|还没人|还不来|快点|快一点|抓紧|等了好久|等好久")
 # Asked again within this time, an urge is not raised again: staff already have it.
 URGE_QUIET = dt.timedelta(hours=2)
-STATUS_RESPONSES = {
-    "待受理": "utter_order_status_pending",
-    "已受理": "utter_order_status_accepted",
-    "处理中": "utter_order_status_in_progress",
-    "已办结": "utter_order_status_done",
-    "已关闭": "utter_order_status_closed",
+STATUS_RESPONSES: dict[str, str] = {
+    WorkOrderStatus.PENDING: "utter_order_status_pending",
+    WorkOrderStatus.ACCEPTED: "utter_order_status_accepted",
+    WorkOrderStatus.IN_PROGRESS: "utter_order_status_in_progress",
+    WorkOrderStatus.DONE: "utter_order_status_done",
+    WorkOrderStatus.CLOSED: "utter_order_status_closed",
 }
 MAX_LISTED = 5
 
@@ -109,14 +111,14 @@ class _Lookup:
         """A number read out in full or in part: a booking's (YY, or 预约 said), else a work order's."""
         rid = self.ctx.resident_id
         said_order = bool(ORDER_WORDS.search(text)) or urge
-        if number.startswith("YY") or (BOOKING_WORDS.search(text) and not said_order and not number.startswith("GD")):
+        if is_booking(number) or (BOOKING_WORDS.search(text) and not said_order and not is_work_order(number)):
             booking = await bookings.find_for_resident(self.session, rid, number)
             if booking is None:
                 self.dispatcher.utter_message(response="utter_booking_not_found", number=number)
                 return [SlotSet("expecting", None)]
             self._say_booking(booking)
             return [SlotSet("expecting", None)]
-        if not number.startswith("GD") and not said_order:
+        if not is_work_order(number) and not said_order:
             # Part of a number, or one without its letters: a booking of theirs, else a work order.
             booking = await bookings.find_for_resident(self.session, rid, number)
             if booking is not None:
@@ -176,7 +178,7 @@ class _Lookup:
         if workorders.is_overdue(order, self.now):
             await self._remind_staff(order)
             self.dispatcher.utter_message(response="utter_order_overdue_reminded")
-        elif order.status == "待受理" and _aware(order.ack_due_at) > self.now:
+        elif order.status == WorkOrderStatus.PENDING and _aware(order.ack_due_at) > self.now:
             self.dispatcher.utter_message(response="utter_order_promise", ack_due=deadline_text(order.ack_due_at, tz,
                                                                                                  today),
                                           due=deadline_text(order.due_at, tz, today))

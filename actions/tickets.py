@@ -18,6 +18,7 @@ from rasa_sdk import Tracker
 from actions.common import Context, format_clock, format_day
 from actions.runtime import ActionServices
 from bot.backend.models import Booking, WorkOrder
+from bot.text import CJK
 
 T = TypeVar("T")
 # Words that say a number belongs to a booking, or to a work order (报修、投诉).
@@ -26,7 +27,7 @@ ORDER_WORDS = re.compile(r"工单|报修|报的(?!名)|投诉|反映|维修|来�
 # Pieces every ticket question has, which point at no ticket in particular.
 _META = {"工单", "预约", "报修", "反映", "进度", "怎么", "么样", "一下", "那个", "这个", "事情", "问题", "情况",
          "上次", "之前", "上个", "个月", "催办", "撤单", "取消", "撤回", "处理"}
-_RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]+")
+_RUN = re.compile(f"[{CJK}A-Za-z0-9]+")
 
 
 def pieces(text: str) -> set[str]:

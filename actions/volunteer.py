@@ -10,9 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.booking import CONFIRM_BUTTONS
-from actions.common import ContactSlots, load_context, mask_phone
+from actions.common import ContactSlots, load_context
 from actions.runtime import get_services, session_scope
 from bot.backend.models import VolunteerSignup
+from bot.masking import mask_phone
 
 ACTIVITIES = ("助老陪伴", "环境清洁", "文明劝导", "活动协助", "防疫应急", "课业辅导")
 

@@ -28,8 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.nlu.encoder import DEFAULT_DIM  # noqa: E402
 from knowledge.dense import DenseIndex, normalise, recall_at_k  # noqa: E402
-from knowledge.encoder import DEFAULT_DIM  # noqa: E402
 from knowledge.index_build import ENCODER_EPOCHS  # noqa: E402
 from knowledge.retriever import RetrievalResult  # noqa: E402
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actions.runtime import ActionServices, SearchBackend, configure
-from bot.backend.db import create_engine, create_sessionmaker
+from actions.runtime import ActionServices, SearchBackend, build_action_services
+from bot.backend.db import create_engine
 from bot.config import Settings
 from bot.dialogue.domain import Domain
 from bot.dialogue.engine import DialogueEngine
 from bot.nlu.types import NluParser
-from knowledge.loader import Catalog, load_catalog, load_communities
+from knowledge.loader import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -53,30 +53,6 @@ def build_nlu(settings: Settings) -> NluParser:
     return build_parser(settings)
 
 
-def build_action_services(
-    settings: Settings,
-    *,
-    retriever: SearchBackend | None = None,
-    clock: Callable[[], dt.datetime] | None = None,
-    db: AsyncEngine | None = None,
-    catalog: Catalog | None = None,
-) -> ActionServices:
-    """What actions need; also used by a standalone rasa_sdk action server.
-
-    A catalog already loaded may be passed in: it takes about a second to load, and runs of many
-    short conversations (the conversation tests) share one.
-    """
-    db = db or create_engine(settings.database_url)
-    return ActionServices(
-        settings=settings,
-        sessionmaker=create_sessionmaker(db),
-        catalog=catalog if catalog is not None else load_catalog(settings.catalog_dir),
-        communities=load_communities(settings.communities_dir),
-        retriever=retriever if retriever is not None else build_retriever(settings),
-        clock=clock or (lambda: dt.datetime.now(dt.UTC)),
-    )
-
-
 def build_runtime(
     settings: Settings,
     *,
@@ -85,16 +61,16 @@ def build_runtime(
     clock: Callable[[], dt.datetime] | None = None,
     catalog: Catalog | None = None,
 ) -> Runtime:
-    """Assemble the whole system and install the action services."""
+    """Assemble the whole system; the engine hands its action services to each turn it runs."""
     from actions import action_registry
     from knowledge.speech import to_speech
 
     db = create_engine(settings.database_url)
     services = build_action_services(settings, retriever=retriever, clock=clock, db=db, catalog=catalog)
-    configure(services)
     dialogue = DialogueEngine(
         settings=settings,
         sessionmaker=services.sessionmaker,
+        services=services,
         nlu=nlu if nlu is not None else build_nlu(settings),
         domain=Domain.load(settings.nlu_data / "domain.yml"),
         actions=action_registry(),  # type: ignore[arg-type]

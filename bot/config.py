@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # Add the sentence embedding (the encoder above) to the intent features; off by default because it
     # did not help on our data (see bot/nlu/embedding.py), on for deployments whose pretrained encoder does.
     nlu_embedding: bool = False
+    # A held-out Rasa NLU file that console retraining measures accuracy on (a repository checkout has
+    # tests/data/nlu_heldout_a.yml); unset, it measures on the corrections themselves.
+    nlu_heldout: Path | None = None
     nlu_fallback_threshold: float = 0.45
     retrieval_threshold: float = 0.42
 

@@ -141,11 +141,6 @@ def open_minutes(intervals: list[Interval]) -> int:
     return sum(i.minutes for i in intervals)
 
 
-def format_hours(intervals: list[Interval]) -> str:
-    """Intervals written for a resident: 8:30-12:00、13:30-18:00."""
-    return "、".join(str(i) for i in intervals)
-
-
 def check_opening_hours(text: str, minimum_minutes: int = MIN_DAILY_OPEN_MINUTES) -> list[str]:
     """Problems with a community's daily opening hours, including the plan's 8-hour minimum."""
     try:

@@ -11,9 +11,9 @@ library would need the same normalisation anyway.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 
+from bot.text import fold_width_case
 from knowledge.facets import asks_amount
 from knowledge.schema import Faq, Service
 
@@ -38,7 +38,7 @@ def _names(service: Service) -> list[str]:
 
 def normalise(text: str, service: Service) -> str:
     """Lower-case words only, fillers dropped, any name of the service replaced by one mark."""
-    t = unicodedata.normalize("NFKC", text).lower()
+    t = fold_width_case(text)
     for name in _names(service):
         t = t.replace(name.lower(), _SERVICE)
     t = _FILLERS.sub("", t)

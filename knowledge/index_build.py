@@ -28,13 +28,13 @@ from knowledge.dense import DenseIndex, DenseParams
 from knowledge.loader import Catalog, load_catalog
 from knowledge.passages import build_passages, passages_from_dicts, training_pairs
 from knowledge.retriever import FusionParams, RetrievalResult, Retriever, default_query_normalizer
-from knowledge.sparse import NameIndex, SparseIndex, name_keys
+from knowledge.sparse import NameIndex, Readings, SparseIndex, name_keys
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 # Bumped whenever the files of a version change shape; older versions must be rebuilt.
-FORMAT = 2
+FORMAT = 3  # 3: the character reading table is saved with the index (readings.json)
 ENCODER_EPOCHS = 3
 _KEEP_VERSIONS = 3
 # Written by sentence-transformers with library versions and dates; not part of the index's content.
@@ -86,7 +86,7 @@ def make_retriever(
     epochs: int = ENCODER_EPOCHS,
 ) -> Retriever:
     """Build a retriever in memory: the encoder trained on `pairs` into `encoder_dir` unless one is named."""
-    from knowledge.encoder import load_encoder, train_encoder
+    from bot.nlu.encoder import load_encoder, train_encoder
 
     norm = default_query_normalizer()
     passages = build_passages(catalog)
@@ -100,9 +100,10 @@ def make_retriever(
         index_texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=256, show_progress_bar=False
     )
     keys = [sorted({norm(k) for k in name_keys(s.name, s.aliases)} - {""}) for s in catalog.services]
+    readings = Readings.from_pypinyin()
     return Retriever(
-        passages, encoder, DenseIndex.build(vectors), SparseIndex.build(index_texts), params, norm,
-        NameIndex.build(keys),
+        passages, encoder, DenseIndex.build(vectors), SparseIndex.build(index_texts, readings), params, norm,
+        NameIndex.build(keys, readings),
     )
 
 
@@ -121,6 +122,7 @@ def build_index(settings: Settings, *, seed: int = 42, epochs: int = ENCODER_EPO
         )
         retriever.dense.save(tmp)
         retriever.sparse.save(tmp)
+        retriever.sparse.readings.save(tmp)
         assert retriever.names is not None
         _write_json(tmp / "names.json", retriever.names.to_json())
         _write_json(tmp / "passages.json", [p.to_dict() for p in retriever.passages])
@@ -210,7 +212,7 @@ def load_dense(directory: Path) -> DenseIndex:
 
 def load_version(root: Path, manifest: dict[str, Any], params: FusionParams) -> Retriever:
     """Load the version a manifest names, refusing files that do not match their recorded hashes."""
-    from knowledge.encoder import load_encoder
+    from bot.nlu.encoder import load_encoder
 
     directory = root / str(manifest["version"])
     if manifest.get("format") != FORMAT:
@@ -221,9 +223,11 @@ def load_version(root: Path, manifest: dict[str, Any], params: FusionParams) -> 
     ref = meta["encoder"]
     encoder = load_encoder(directory / ref if ref == "encoder" else ref)
     rows = json.loads((directory / "passages.json").read_text(encoding="utf-8"))
-    names = NameIndex.from_json(json.loads((directory / "names.json").read_text(encoding="utf-8")))
+    readings = Readings.load(directory)
+    names = NameIndex.from_json(json.loads((directory / "names.json").read_text(encoding="utf-8")), readings)
     return Retriever(
-        passages_from_dicts(rows), encoder, load_dense(directory), SparseIndex.load(directory), params, names=names
+        passages_from_dicts(rows), encoder, load_dense(directory), SparseIndex.load(directory, readings), params,
+        names=names,
     )
 
 
@@ -239,10 +243,12 @@ def load_retriever(settings: Settings) -> Retriever:
 class ReloadingRetriever:
     """A retriever that picks up a newly published index without a restart, keeping the last good one.
 
-    `search` reads the manifest at most every `check_seconds` (a small file); when it names a new
-    version, that one search also loads it (about a second) and `reload()` does the same on demand. The
-    lock only keeps two checks from loading at once; searches never take it, and the swap is a single
-    assignment, so a search sees the old index or the new one. A version that fails to load (missing or
+    At most every `check_seconds`, a search starts a background thread that reads the manifest (a small
+    file) and, when it names a new version, loads it (about a second); that search and every one after it
+    use the index in place until the new one is ready, so no resident's turn waits for a reload.
+    `reload()` does the same check in the caller's thread, on demand. The lock only keeps two checks from
+    loading at once; searches never take it, and the swap is a single assignment, so a search sees the
+    old index or the new one. A version that fails to load (missing or
     altered files, a corrupt index) is logged and skipped until the manifest names another.
     """
 
@@ -258,6 +264,7 @@ class ReloadingRetriever:
         self.version: str = manifest["version"]
         self._refused: tuple[str, str] | None = None
         self._checked = time.monotonic()
+        self._checker: threading.Thread | None = None
 
     @property
     def current(self) -> Retriever:
@@ -290,10 +297,20 @@ class ReloadingRetriever:
             self._lock.release()
 
     def search(self, query: str, k: int = 5) -> RetrievalResult:
-        """Search the current index, first picking up a new one if it is time to check."""
-        if time.monotonic() - self._checked >= self.check_seconds:
-            self.reload()
+        """Search the current index; if it is time to check for a new one, start that check in the background."""
+        if time.monotonic() - self._checked >= self.check_seconds and not self._checking():
+            self._checked = time.monotonic()
+            self._checker = threading.Thread(target=self.reload, name="index-reload", daemon=True)
+            self._checker.start()
         return self._current.search(query, k)
+
+    def _checking(self) -> bool:
+        return self._checker is not None and self._checker.is_alive()
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Wait for a background check (and load) in progress to finish."""
+        if self._checker is not None:
+            self._checker.join(timeout)
 
 
 __all__ = [

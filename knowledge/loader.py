@@ -47,6 +47,11 @@ class Catalog:
         """The service with this id, or None."""
         return self.by_id.get(service_id)
 
+    def name_of(self, service_id: str) -> str:
+        """The service's name, or "" when the catalog no longer has it (a booking outlives its service)."""
+        svc = self.by_id.get(service_id)
+        return svc.name if svc is not None else ""
+
     def __iter__(self) -> Iterator[Service]:
         return iter(self.services)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.text import fold_width_case
 from knowledge.schema import CommunitySettings
 
 Topic = Literal["hours", "phone", "address"]
@@ -83,7 +83,7 @@ class OfficeQuestion:
 
 def office_question(text: str) -> OfficeQuestion | None:
     """The office question a message asks, or None when it asks about a service or something else."""
-    t = unicodedata.normalize("NFKC", text).lower()
+    t = fold_width_case(text)
     office = next((key for key, words in _OFFICE_WORDS if re.search(words, t)), None)
     day_match = _DAY.search(t)
     day = day_match.group(0) if day_match else None

@@ -23,17 +23,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from bot.text import CJK
 from knowledge.dense import DenseIndex
 from knowledge.passages import Passage
 from knowledge.sparse import NameIndex, SparseIndex
 
 if TYPE_CHECKING:
-    from knowledge.static_encoder import TextEncoder
+    from bot.nlu.static_encoder import TextEncoder
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["fused", "dense", "sparse"]
-_CJK_RE = re.compile(r"[\u3400-\u9fff]")
+_CJK_RE = re.compile(f"[{CJK}]")
 MODES: tuple[Mode, ...] = ("fused", "dense", "sparse")
 
 
@@ -128,10 +129,6 @@ class Retriever:
         self._ends = np.append(self._starts[1:], len(self.passages))
         # Two-character words the catalog uses: such a span in a query is a word, not a slip of a name.
         self._known_pairs = frozenset(t for t in sparse.vocab if len(t) == 2 and not t.isascii())
-
-    def with_params(self, params: FusionParams) -> Retriever:
-        """The same index searched with other fusion parameters (for calibration)."""
-        return Retriever(self.passages, self.encoder, self.dense, self.sparse, params, self.normalizer, self.names)
 
     def _dense_scores(self, text: str) -> np.ndarray:
         """Cosine of the query with every passage (passages an HNSW search did not reach score 0)."""

@@ -1,7 +1,7 @@
 """Sparse retrieval: BM25 over character n-grams and accent-folded pinyin n-grams.
 
 Characters catch exact wording; toneless pinyin, with the initials and finals that southern accents and
-speech-to-text confuse folded together (zh/z, ch/c, sh/s, l/n, h/f, -ing/-in, -eng/-en, -ang/-an), catches
+speech-to-text confuse folded together (the one confusion table of `bot.text.fold_syllable`), catches
 homophone slips: 高龄经贴 and 高龄津贴 share every pinyin bigram. Scores are normalised by the most the
 query could score, so they lie in [0, 1] and say how much of the query a passage covers.
 
@@ -14,58 +14,72 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections import Counter
-from collections.abc import Container, Sequence
-from functools import lru_cache
+from collections.abc import Container, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-_CJK_RUN_RE = re.compile(r"[\u3400-\u9fff]+")
+from bot.text import CJK, fold_syllable, fold_width_case
+
+_CJK_RUN_RE = re.compile(f"[{CJK}]+")
 _WORD_RE = re.compile(r"[0-9]+|[a-z]+")
-_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("l", "n"), ("h", "f"))
-_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
 # Pinyin terms count a little less than characters: a shared sound is weaker evidence than a shared glyph.
 PINYIN_WEIGHT = 0.7
 K1 = 1.2
 B = 0.75
 
 
-def fold_syllable(syl: str) -> str:
-    """Fold a toneless pinyin syllable so that commonly confused sounds become one."""
-    for a, b in _INITIALS:
-        if syl.startswith(a):
-            syl = b + syl[len(a) :]
-            break
-    for a, b in _FINALS:
-        if syl.endswith(a):
-            syl = syl[: -len(a)] + b
-            break
-    return syl
-
-
-@lru_cache(maxsize=65536)
-def reading(char: str) -> str:
-    """The folded toneless reading of one character (its most common one).
+class Readings:
+    """Each Chinese character's folded toneless reading (its most common one), as one table.
 
     Characters are read one at a time, not by phrase, so a query and a passage always read a character
     the same way; on the development questions this matched phrase-aware readings and is 5x faster.
+    The table is made from pypinyin when an index is built and saved with it (`readings.json`, the
+    unfolded syllables), so serving reads a 30k-entry dict instead of importing pypinyin (~55 MB per
+    process). A character the table does not hold stands for itself, so it only ever matches itself.
     """
-    from pypinyin import Style, lazy_pinyin
 
-    # A character pypinyin cannot read stands for itself, so it only ever matches itself.
-    return fold_syllable(lazy_pinyin(char, style=Style.NORMAL, errors="default")[0])
+    FILE = "readings.json"
+
+    def __init__(self, syllables: Mapping[str, str]) -> None:
+        self.syllables = dict(syllables)
+        self._folded = {c: fold_syllable(s) for c, s in self.syllables.items()}
+
+    def __call__(self, char: str) -> str:
+        return self._folded.get(char, char)
+
+    @classmethod
+    def from_pypinyin(cls) -> Readings:
+        """Read every character of the CJK blocks the index uses with pypinyin (needed only to build)."""
+        from pypinyin import Style, lazy_pinyin
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        table: dict[str, str] = {}
+        for code in sorted(pinyin_dict):
+            char = chr(code)
+            if _CJK_RUN_RE.fullmatch(char):
+                syllable = lazy_pinyin(char, style=Style.NORMAL, errors="default")[0]
+                if syllable != char:
+                    table[char] = syllable
+        return cls(table)
+
+    def save(self, directory: Path) -> None:
+        """Write the unfolded table; folding is applied on load, so it always matches `fold_syllable`."""
+        (directory / self.FILE).write_text(
+            json.dumps(dict(sorted(self.syllables.items())), ensure_ascii=False, separators=(",", ":")),
+            encoding="utf-8",
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> Readings:
+        """Read a table written by `save`."""
+        return cls(json.loads((directory / cls.FILE).read_text(encoding="utf-8")))
 
 
-def normalize(text: str) -> str:
-    """Full-width to half-width and lower case."""
-    return unicodedata.normalize("NFKC", text).lower()
-
-
-def terms(text: str) -> Counter[str]:
+def terms(text: str, reading: Readings) -> Counter[str]:
     """Weighted-by-count terms of a text: CJK characters and bigrams, digit/latin words, pinyin bigrams."""
-    t = normalize(text)
+    t = fold_width_case(text)
     out: Counter[str] = Counter(_WORD_RE.findall(t))
     for run in _CJK_RUN_RE.findall(t):
         out.update(run)
@@ -85,7 +99,8 @@ def _term_weight(term: str) -> float:
 class SparseIndex:
     """BM25 over a fixed list of documents, with scores normalised to [0, 1]."""
 
-    def __init__(self, vocab: dict[str, int], idf: np.ndarray, matrix: object) -> None:
+    def __init__(self, vocab: dict[str, int], idf: np.ndarray, matrix: object, readings: Readings) -> None:
+        self.readings = readings
         self.vocab = vocab
         self.idf = idf
         self.matrix = matrix  # scipy CSC, documents x terms, holding BM25 term scores
@@ -97,11 +112,11 @@ class SparseIndex:
         return int(self.matrix.shape[0])  # type: ignore[attr-defined]
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> SparseIndex:
+    def build(cls, texts: Sequence[str], readings: Readings) -> SparseIndex:
         """Index `texts` (document i is texts[i])."""
         from scipy import sparse
 
-        docs = [terms(t) for t in texts]
+        docs = [terms(t, readings) for t in texts]
         vocab: dict[str, int] = {}
         for d in docs:
             for term in sorted(d):
@@ -123,7 +138,7 @@ class SparseIndex:
                 cols.append(j)
                 vals.append(idf[j] * tf * (K1 + 1) / (tf + norm))
         matrix = sparse.csc_matrix((np.asarray(vals, np.float32), (rows, cols)), shape=(n, len(vocab)))
-        return cls(vocab, idf, matrix)
+        return cls(vocab, idf, matrix, readings)
 
     def scores(self, query: str) -> np.ndarray:
         """Every document's score for `query`, in [0, 1]: the share of the query's BM25 ceiling it reaches.
@@ -131,7 +146,7 @@ class SparseIndex:
         Query terms the catalog never uses count towards the ceiling at the rarest seen term's weight,
         so gibberish and other topics score low instead of matching on one common character.
         """
-        q = terms(query)
+        q = terms(query, self.readings)
         out: np.ndarray = np.zeros(self.size, dtype=np.float32)
         if not q:
             return out
@@ -158,7 +173,7 @@ class SparseIndex:
         (directory / "sparse_vocab.json").write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> SparseIndex:
+    def load(cls, directory: Path, readings: Readings) -> SparseIndex:
         """Read an index written by `save`."""
         from scipy import sparse
 
@@ -166,14 +181,14 @@ class SparseIndex:
         vocab = {t: i for i, t in enumerate(payload["terms"])}
         parts = [np.load(directory / f"sparse_{p}.npy", allow_pickle=False) for p in ("data", "indices", "indptr")]
         matrix = sparse.csc_matrix(tuple(parts), shape=tuple(payload["shape"]))
-        return cls(vocab, np.asarray(payload["idf"], np.float32), matrix)
+        return cls(vocab, np.asarray(payload["idf"], np.float32), matrix, readings)
 
 
 def _all_cjk(text: str) -> bool:
     return bool(text) and all(_CJK_RUN_RE.fullmatch(c) for c in text)
 
 
-def _syllables(text: str) -> tuple[str, list[int]]:
+def _syllables(text: str, reading: Readings) -> tuple[str, list[int]]:
     """`|syl|syl|` for the Chinese characters of `text`, and each syllable's character position."""
     syls: list[str] = []
     where: list[int] = []
@@ -193,7 +208,7 @@ def name_keys(name: str, aliases: Sequence[str]) -> list[str]:
     """The ways a resident names a service: its name, aliases, and both without action words."""
     keys: list[str] = []
     for k in (name, *aliases):
-        k = normalize(k)
+        k = fold_width_case(k)
         keys.extend((k, _NAME_SUFFIX_RE.sub("", k), _NAME_PREFIX_RE.sub("", k)))
     return [k for k in dict.fromkeys(keys) if len(k) >= 2]
 
@@ -207,19 +222,20 @@ class NameIndex:
     whose names contain the key: 医保 is part of many names and says less than 长护险.
     """
 
-    def __init__(self, keys: Sequence[tuple[str, int, float]]) -> None:
+    def __init__(self, keys: Sequence[tuple[str, int, float]], readings: Readings) -> None:
         # A key with digits or Latin letters (打12315, HPV疫苗) is matched only as written: its sound
         # would be that of its Chinese part alone, and 打 or 疫苗 names no service.
-        self.keys = [(k, sid, weight, _syllables(k)[0] if _all_cjk(k) else "") for k, sid, weight in keys]
+        self.readings = readings
+        self.keys = [(k, sid, weight, _syllables(k, readings)[0] if _all_cjk(k) else "") for k, sid, weight in keys]
 
     @classmethod
-    def build(cls, keys_per_service: Sequence[Sequence[str]]) -> NameIndex:
+    def build(cls, keys_per_service: Sequence[Sequence[str]], readings: Readings) -> NameIndex:
         """Index the name keys of each service, service i being keys_per_service[i]."""
         rows = [(k, i) for i, keys in enumerate(keys_per_service) for k in keys]
         owners: dict[str, set[int]] = {}
         for k, _ in rows:
             owners[k] = {i for i, keys in enumerate(keys_per_service) if any(k in other for other in keys)}
-        return cls([(k, i, round(1.0 / math.sqrt(len(owners[k])), 4)) for k, i in rows])
+        return cls([(k, i, round(1.0 / math.sqrt(len(owners[k])), 4)) for k, i in rows], readings)
 
     def scores(self, query: str, n_services: int, known: Container[str] = ()) -> np.ndarray:
         """Each service's name-mention score for `query`, in [0, 1].
@@ -227,8 +243,8 @@ class NameIndex:
         A two-character span that is `known` (the catalog uses it) is a word of its own, not a slip:
         补贴 is not a mishearing of a two-syllable name that sounds like it.
         """
-        q = normalize(query)
-        qf, where = _syllables(q)
+        q = fold_width_case(query)
+        qf, where = _syllables(q, self.readings)
         found: list[tuple[int, int, int, float]] = []  # character span in q, service, score
         for key, sid, weight, kf in self.keys:
             at = q.find(key)
@@ -253,9 +269,9 @@ class NameIndex:
         return [[k, sid, weight] for k, sid, weight, _ in self.keys]
 
     @classmethod
-    def from_json(cls, rows: Sequence[Sequence[object]]) -> NameIndex:
+    def from_json(cls, rows: Sequence[Sequence[object]], readings: Readings) -> NameIndex:
         """Read keys written by `to_json`."""
-        return cls([(str(r[0]), int(str(r[1])), float(str(r[2]))) for r in rows])
+        return cls([(str(r[0]), int(str(r[1])), float(str(r[2]))) for r in rows], readings)
 
 
-__all__ = ["NameIndex", "SparseIndex", "fold_syllable", "name_keys", "normalize", "terms"]
+__all__ = ["NameIndex", "SparseIndex", "name_keys", "terms"]

@@ -18,6 +18,10 @@ import unicodedata
 
 import cn2an
 
+from bot import ticket_numbers
+from bot.text import CJK
+from bot.ticket_numbers import TicketNumber
+
 # Phone numbers are said digit by digit, 1 as 幺 so that it is not heard as 七.
 _PHONE_DIGITS = str.maketrans("0123456789", "零幺二三四五六七八九")
 _FULL_WIDTH = str.maketrans(
@@ -43,8 +47,6 @@ _PHONE = re.compile(
 _CLOCK = re.compile(r"(?<!\d)(\d{1,2})\s*[:：]\s*(\d{2})(?!\d)")
 _RANGE = re.compile(r"(?<=[\d点分日号岁月周年天半])\s*[-~～–—－]\s*(?=[\d周星])")
 _SAME_PART = re.compile(r"(凌晨|中午|下午|晚上)([^，。？到]{1,6})到\1")
-# Work orders and bookings are numbered GD/YY, the day (yyyymmdd) and a counter: read in those groups.
-_TICKET = re.compile(r"(?<![A-Za-z])(GD|YY)(\d{4})(\d{4})(\d{3,})(?!\d)", re.I)
 # 138****5678, as confirmations show a phone number: the hidden part is not read as digits.
 _MASKED_PHONE = re.compile(r"(?<!\d)\d{3}\s*[*＊]{3,}\s*(\d{4})(?!\d)")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -52,8 +54,8 @@ _PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
 _PER = re.compile(r"/(?=[月天年人次小周])")
 _TERMINATORS = re.compile(r"[。！？!?；;]+")
 _PAUSES = re.compile(r"[,，:：—…~～|｜\t]+")
-_STRAY = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fffA-Za-z0-9 ，。？、,:：—…~～|｜\t\-–－.%/]")
-_KEEP = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fffA-Za-z0-9 ，。？、]")
+_STRAY = re.compile(rf"[^{CJK}A-Za-z0-9 ，。？、,:：—…~～|｜\t\-–－.%/]")
+_KEEP = re.compile(rf"[^{CJK}A-Za-z0-9 ，。？、]")
 
 
 def _say_phone(match: re.Match[str]) -> str:
@@ -65,9 +67,10 @@ def _say_phone(match: re.Match[str]) -> str:
     return "，".join(part.translate(_PHONE_DIGITS) for part in number.split("-"))
 
 
-def _say_ticket(match: re.Match[str]) -> str:
-    letters = " ".join(match.group(1).upper())
-    return "，".join([letters, *(g.translate(_PHONE_DIGITS) for g in match.groups()[1:])]) + "，"
+def _say_ticket(number: TicketNumber) -> str:
+    """A work order's or booking's number in the groups people read: G D，二零二六，幺幺二九，零零幺，"""
+    letters, *digits = number.groups
+    return "，".join([" ".join(letters), *(g.translate(_PHONE_DIGITS) for g in digits)]) + "，"
 
 
 def spoken_clock(hour: int, minute: int) -> str:
@@ -94,7 +97,7 @@ def _say_clock(match: re.Match[str]) -> str:
 
 def _numbers(text: str) -> str:
     text = _ISO_DATE.sub(lambda m: f"{int(m.group(1))}年{int(m.group(2))}月{int(m.group(3))}日", text)
-    text = _TICKET.sub(_say_ticket, text)
+    text = ticket_numbers.sub_full(text, _say_ticket)
     text = _PHONE.sub(_say_phone, text)
     text = _RANGE.sub("到", text)
     text = _CLOCK.sub(_say_clock, text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,15 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.api.headers import SecurityHeaders
 from bot.api.metrics import install_metrics
+from bot.api.staff import router as staff_router
+from bot.api.staff_bookings import router as staff_bookings_router
 from bot.backend.rate_limits import RateLimits
 from bot.bootstrap import Runtime
+from bot.channels.rest import router as rest_router
+from bot.channels.telegram import mount_webhook
+from bot.channels.web_events import router as web_events_router
+from bot.channels.wechat import mount_callbacks
+from bot.console import mount_console
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -31,10 +38,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from bot.backend.leadership import lead
-        from bot.backend.reminders import run_periodically
+        from bot.dialogue.reminders import run_periodically
 
         async def booking_messages(finish: asyncio.Event) -> None:
-            await run_periodically(runtime, finish, runtime.settings.reminder_interval_seconds)
+            await run_periodically(runtime.services, finish, runtime.settings.reminder_interval_seconds)
 
         # However many workers serve, one of them queues reminders and rating requests at a time.
         stop = asyncio.Event()
@@ -56,18 +63,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         trusted = [h.strip() for h in runtime.settings.trusted_proxies.split(",") if h.strip()]
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
 
-    from bot.api.staff import router as staff_router
-    from bot.api.staff_bookings import router as staff_bookings_router
-    from bot.channels.rest import router as rest_router
-    from bot.channels.web_events import router as web_events_router
-
+    # Every router, listed here: a renamed module fails at start-up instead of silently taking its routes away.
     app.include_router(rest_router)
     app.include_router(web_events_router)
     app.include_router(staff_router)
     app.include_router(staff_bookings_router)
-    _load_optional_components()
-    for hook in _extra_routers:
-        hook(app, runtime)
+    mount_console(app, runtime)
+    mount_webhook(app, runtime)  # only when a Telegram bot token is set
+    mount_callbacks(app, runtime)  # only when a WeChat token is set
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -115,45 +118,3 @@ def create_app(runtime: Runtime) -> FastAPI:
         return FileResponse(STATIC / "chat.html", media_type="text/html; charset=utf-8")
 
     return app
-
-
-# Channels and the console add their routes here (Telegram webhook, staff console) without the app
-# importing them directly; each hook receives the app and the runtime.
-_extra_routers: list[Any] = []
-
-
-# Modules that register a router hook when imported (the console, the Telegram webhook).
-OPTIONAL_COMPONENTS = ("bot.console", "bot.channels.telegram", "bot.channels.wechat")
-
-
-def _load_optional_components() -> None:
-    import importlib
-
-    for name in OPTIONAL_COMPONENTS:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-
-
-def run_alongside(app: FastAPI, start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:
-    """Start a channel's service when the app starts and stop it when the app stops, inside its lifespan."""
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(a: Any) -> AsyncIterator[Any]:
-        async with inner(a) as state:
-            await start()
-            try:
-                yield state
-            finally:
-                await stop()
-
-    app.router.lifespan_context = lifespan
-
-
-def register_router_hook(hook: Any) -> None:
-    """Let an optional component mount routes on every app created afterwards."""
-    if hook not in _extra_routers:
-        _extra_routers.append(hook)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actions.rating import rating_buttons
 from bot.api.deps import RowId, RuntimeDep, SessionDep, StaffDep, TicketNumber, get_session
 from bot.backend import escalations, staff_actions, workorders
 from bot.backend.login_throttle import open_login_throttle, storable
@@ -127,7 +128,8 @@ async def change_work_order_status(number: TicketNumber, body: StatusIn, session
                                    staff: StaffDep) -> dict[str, Any]:
     """Move a work order on; the resident is told, and asked for a rating once it is done."""
     order = await staff_actions.visible_work_order(session, staff, number)
-    await staff_actions.change_work_order_status(session, order, staff, body.status, body.note)
+    await staff_actions.change_work_order_status(session, order, staff, body.status, body.note,
+                                                 rating_buttons=rating_buttons)
     return {"number": order.number, "status": order.status,
             "overdue": workorders.is_overdue(order, dt.datetime.now(dt.UTC))}
 

@@ -1,9 +1,11 @@
-"""Numbers residents read out on the phone: GD20261129001 for work orders, YY… for bookings."""
+"""Numbering work orders and bookings, and finding one by the number a resident read out.
+
+The format itself (GD/YY, the day, the count; what part of a number is enough) is `bot.ticket_numbers`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -12,9 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import Booking, DailyCounter, WorkOrder
-
-WORK_ORDER_PREFIX = "GD"
-BOOKING_PREFIX = "YY"
+from bot.ticket_numbers import format_number, matches, quoted_part
 
 
 async def next_number(session: AsyncSession, prefix: str, local_day: dt.date) -> str:
@@ -29,18 +29,10 @@ async def next_number(session: AsyncSession, prefix: str, local_day: dt.date) ->
         .returning(DailyCounter.value)
     )
     value = (await session.execute(stmt)).scalar_one()
-    # Three digits cover a community's day; beyond 999 the number simply grows a digit.
-    return f"{prefix}{day}{value:03d}"
+    return format_number(prefix, local_day, value)
 
 
 Numbered = TypeVar("Numbered", WorkOrder, Booking)
-
-
-def quoted_part(number: str) -> tuple[str, str] | None:
-    """The letters and digits of a number a resident read out only in part (GD0316, 1308), or None when
-    too little of it is left to pick one of theirs (fewer than three digits)."""
-    m = re.fullmatch(r"([A-Z]*)\D*(\d{3,})", number.strip().upper())
-    return (m.group(1), m.group(2)) if m else None
 
 
 async def by_number(session: AsyncSession, model: type[Numbered], number: str) -> Numbered | None:
@@ -61,9 +53,7 @@ async def find_for_resident(
     part = quoted_part(number)
     if part is None:
         return None
-    prefix, digits = part
-    stmt = select(model).where(model.resident_id == resident_id, model.number.contains(digits))
-    if prefix:
-        stmt = stmt.where(model.number.startswith(prefix))
-    found = (await session.execute(stmt.limit(2))).unique().scalars().all()
+    # The database narrows to the resident's numbers holding the digits; `matches` decides.
+    stmt = select(model).where(model.resident_id == resident_id, model.number.contains(part[1]))
+    found = [row for row in (await session.execute(stmt)).unique().scalars() if matches(row.number, number)]
     return found[0] if len(found) == 1 else None

@@ -7,6 +7,7 @@ both front ends behave the same and neither can forget one of the two.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.backend import escalations, workorders
 from bot.backend.models import AuditLog, Conversation, Escalation, Message, StaffUser, WorkOrder
 from bot.backend.outbox import notify
+from bot.backend.statuses import WorkOrderStatus
 from bot.errors import NotFound
 
 HANDED_BACK = "工作人员已结束人工服务。后面有需要，直接跟我说就行。"
@@ -95,9 +97,12 @@ async def visible_work_order(session: AsyncSession, staff: StaffUser, number: st
 
 
 async def change_work_order_status(session: AsyncSession, order: WorkOrder, staff: StaffUser, status: str,
-                                   note: str = "", now: dt.datetime | None = None) -> None:
+                                   note: str = "", now: dt.datetime | None = None, *,
+                                   rating_buttons: Callable[[str], list[dict[str, str]]]) -> None:
     """Move a work order on; the resident is told, and asked for a rating once it is done.
 
+    `rating_buttons` makes the grade buttons for a ticket number (actions.rating.rating_buttons): their
+    payloads are the dialogue's business, passed in so the backend never imports the actions above it.
     Raises InvalidInput for an unknown status or a move the workflow does not allow.
     """
     await workorders.change_status(session, order, status, note=note, actor=staff.username, now=now)
@@ -107,10 +112,8 @@ async def change_work_order_status(session: AsyncSession, order: WorkOrder, staf
     conv = await session.get(Conversation, order.conversation_id)
     if conv is None:
         return
-    from actions.rating import rating_buttons
-
     suffix = f"：{note}" if note else ""
     await notify(session, conv, f"您的工单{order.number}状态更新为“{order.status}”{suffix}。", kind="status")
-    if order.status == "已办结":
+    if order.status == WorkOrderStatus.DONE:
         await notify(session, conv, f"工单{order.number}已办结，请您对这次处理打个分：", kind="rating_request",
                      buttons=rating_buttons(order.number))

@@ -12,10 +12,10 @@ from bot.backend import workorders
 from bot.backend.models import Conversation, StaffUser, WorkOrder
 from bot.backend.outbox import notify
 from bot.backend.staff_actions import audit
+from bot.backend.statuses import WorkOrderStatus
 from bot.errors import InvalidInput
 
 MAX_ASSIGNEE = 64
-FINISHED = ("已办结", "已关闭")
 
 
 def assigned_notice(number: str, assignee: str, reassigned: bool) -> str:
@@ -30,13 +30,13 @@ async def assign(session: AsyncSession, order: WorkOrder, staff: StaffUser, assi
     assignee = " ".join(assignee.split())
     if not assignee or len(assignee) > MAX_ASSIGNEE:
         raise InvalidInput("assignee must be 1-64 characters")
-    if order.status in FINISHED:
+    if order.status in workorders.CLOSED:
         raise InvalidInput(f"work order is {order.status}")
     before = order.assignee
     if before == assignee:
         return False
     order.assignee = assignee
-    status = "已受理" if order.status == "待受理" else order.status
+    status = WorkOrderStatus.ACCEPTED if order.status == WorkOrderStatus.PENDING else order.status
     note = f"改派给{assignee}" if before else f"分派给{assignee}"
     await workorders.change_status(session, order, status, note=note, actor=staff.username)
     audit(session, staff, "assign", "work_order", order.number, assignee=assignee, before=before, status=status)

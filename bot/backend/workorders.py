@@ -9,24 +9,27 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.backend.models import WorkOrder, WorkOrderEvent, utcnow
-from bot.backend.numbering import WORK_ORDER_PREFIX, by_number, next_number
+from bot.backend.numbering import by_number, next_number
 from bot.backend.numbering import find_for_resident as find_numbered
 from bot.backend.office_hours import OfficeHours, response_deadlines
+from bot.backend.statuses import WorkOrderStatus as Status
 from bot.errors import InvalidInput
+from bot.ticket_numbers import WORK_ORDER_PREFIX
 
-STATUSES = ("待受理", "已受理", "处理中", "已办结", "已关闭")
+STATUSES = tuple(Status)
 # Allowed moves; 已办结 and 已关闭 end a work order, and only staff reopen one (back to 处理中).
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "待受理": ("已受理", "处理中", "已办结", "已关闭"),
-    "已受理": ("处理中", "已办结", "已关闭"),
-    "处理中": ("已办结", "已关闭"),
-    "已办结": ("处理中", "已关闭"),
-    "已关闭": ("处理中",),
+TRANSITIONS: dict[Status, tuple[Status, ...]] = {
+    Status.PENDING: (Status.ACCEPTED, Status.IN_PROGRESS, Status.DONE, Status.CLOSED),
+    Status.ACCEPTED: (Status.IN_PROGRESS, Status.DONE, Status.CLOSED),
+    Status.IN_PROGRESS: (Status.DONE, Status.CLOSED),
+    Status.DONE: (Status.IN_PROGRESS, Status.CLOSED),
+    Status.CLOSED: (Status.IN_PROGRESS,),
 }
 DEFAULT_DEADLINES = {"ack": 4, "done": 72}
-CLOSED = ("已办结", "已关闭")
+CLOSED = (Status.DONE, Status.CLOSED)
+OPEN = tuple(s for s in Status if s not in CLOSED)
 # Only a request nobody has taken on yet is the resident's to withdraw; later, staff decide with them.
-WITHDRAWABLE = ("待受理",)
+WITHDRAWABLE = (Status.PENDING,)
 WITHDRAWN_NOTE = "居民撤回"
 URGED_NOTE = "居民催办"
 OVERDUE_NOTE = "居民查询时已超过承诺时限，已提醒工作人员"
@@ -72,7 +75,7 @@ async def file_work_order(
         location=location,
         contact_phone=contact_phone,
         urgent=urgent,
-        status="待受理",
+        status=Status.PENDING,
         ack_due_at=when.ack_due,
         due_at=when.due,
         attachments=list(attachments or []),
@@ -80,7 +83,7 @@ async def file_work_order(
     )
     session.add(order)
     await session.flush()
-    session.add(WorkOrderEvent(work_order_id=order.id, status="待受理", note="居民提交诉求", actor="resident",
+    session.add(WorkOrderEvent(work_order_id=order.id, status=Status.PENDING, note="居民提交诉求", actor="resident",
                                created_at=now))
     await session.flush()
     await session.refresh(order, attribute_names=["events"])
@@ -94,7 +97,7 @@ async def change_status(
     """Move a work order to a new status and record who did it and why."""
     if status not in STATUSES:
         raise InvalidInput(f"unknown status {status!r}")
-    if status != order.status and status not in TRANSITIONS[order.status]:
+    if status != order.status and status not in TRANSITIONS[Status(order.status)]:
         raise InvalidInput(f"cannot move from {order.status} to {status}")
     now = now or utcnow()
     order.status = status
@@ -137,7 +140,7 @@ async def withdraw(session: AsyncSession, order: WorkOrder, *, now: dt.datetime 
     """The resident takes back a request nobody has taken on yet: closed, noted as withdrawn."""
     if order.status not in WITHDRAWABLE:
         raise InvalidInput(f"a work order in status {order.status} cannot be withdrawn by its resident")
-    return await change_status(session, order, "已关闭", note=WITHDRAWN_NOTE, actor="resident", now=now)
+    return await change_status(session, order, Status.CLOSED, note=WITHDRAWN_NOTE, actor="resident", now=now)
 
 
 async def note_event(session: AsyncSession, order: WorkOrder, note: str, *, actor: str = "resident",

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 
-from bot.backend import outbox, reminders
+from bot.backend import outbox
 from bot.backend.models import ChannelIdentity, Conversation, Outbox, utcnow
 from bot.bootstrap import Runtime
+from bot.dialogue import reminders
 from bot.dialogue.domain import Button, Reply
 from bot.errors import BackendUnavailable, LinliError
 
@@ -170,5 +171,5 @@ class OutboxSender:
 
     async def queue_booking_messages(self) -> int:
         """Queue tomorrow's reminders and finished bookings' rating requests; returns rows queued."""
-        return await reminders.queue_booking_messages(self.runtime, self.clock())
+        return await reminders.queue_booking_messages(self.runtime.services, self.clock())
 

@@ -27,7 +27,9 @@ def load_examples(settings: Settings) -> None:
     """Load example data for two communities (never done implicitly)."""
     from bot.backend.examples import load_examples as load
     from bot.backend.migrate import upgrade
+    from knowledge.loader import load_communities
 
     upgrade(settings.database_url)
-    summary = asyncio.run(load(settings))
+    names = {code: c.name for code, c in load_communities(settings.communities_dir).items()}
+    summary = asyncio.run(load(settings, names))
     click.echo(summary)

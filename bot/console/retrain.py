@@ -1,7 +1,7 @@
 """Retraining the NLU with staff corrections, into a fresh directory, with accuracy before and after.
 
 The live model is never replaced: the new one is written next to it and staff (or the deployment) decide
-whether to switch. Accuracy is measured on the held-out test set when the repository has it, otherwise on
+whether to switch. Accuracy is measured on the held-out set the `NLU_HELDOUT` setting names, otherwise on
 the corrections themselves (which the new model has seen, so that figure only shows they were learnt).
 """
 
@@ -13,9 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import Settings
 
-HELDOUT = PROJECT_ROOT / "tests" / "data" / "nlu_heldout_a.yml"
 CORRECTIONS_FILE = "staff_corrections.yml"
 
 
@@ -34,10 +33,15 @@ def _accuracy(model_dir: Path, settings: Settings, examples: list[Any]) -> float
     return sum(p.intent == p.example.intent for p in preds) / len(preds) if preds else None
 
 
-def retrain(settings: Settings, corrections_yaml: str, out_root: Path, heldout: Path = HELDOUT) -> dict[str, Any]:
-    """Train on the NLU data plus the corrections into a new folder under `out_root`; report both accuracies."""
-    from bot.cli.nlu import train_command_impl
+def retrain(settings: Settings, corrections_yaml: str, out_root: Path,
+            heldout: Path | None = None) -> dict[str, Any]:
+    """Train on the NLU data plus the corrections into a new folder under `out_root`; report both accuracies
+    on `heldout` (default: the `nlu_heldout` setting)."""
+    from bot.nlu.training import TrainOptions, train_nlu
     from bot.nlu.training_data import load_training_data
+
+    heldout = heldout or settings.nlu_heldout
+    options = TrainOptions(embedding=settings.nlu_embedding, encoder=settings.encoder if settings.nlu_embedding else "")
 
     out_root.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix=dt.datetime.now().strftime("nlu-%Y%m%d-%H%M%S-"), dir=out_root))
@@ -45,9 +49,9 @@ def retrain(settings: Settings, corrections_yaml: str, out_root: Path, heldout: 
         data = Path(scratch) / "nlu_data"
         shutil.copytree(settings.nlu_data, data)
         (data / CORRECTIONS_FILE).write_text(corrections_yaml, encoding="utf-8")
-        train_command_impl(settings, data, out)
+        train_nlu(data, out, catalog_dir=settings.catalog_dir, options=options)
         corrections = load_training_data(data / CORRECTIONS_FILE).examples
-    if heldout.exists():
+    if heldout is not None and heldout.exists():
         examples, measured_on = load_training_data(heldout).examples, f"{heldout.name}（留出测试集）"
     else:
         examples, measured_on = corrections, "纠错样本本身（新模型训练时见过，只说明已学会）"

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actions.rating import rating_buttons
 from bot.backend import staff_actions
 from bot.backend.migrate import upgrade
 from bot.backend.models import (
@@ -35,6 +36,7 @@ from bot.backend.models import (
 )
 from bot.backend.residents import get_community
 from bot.backend.staff import create_staff
+from bot.backend.statuses import WorkOrderStatus
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings
 from bot.conversation_tests.spec import Conversation, Expect, StaffStep, Step, parse_duration
@@ -278,9 +280,10 @@ class _Player:
                 stmt = (select(WorkOrder).where(WorkOrder.conversation_id == conv_id)
                         .order_by(WorkOrder.id.desc()).limit(1))
                 order = (await session.execute(stmt)).scalar_one()
-                status = {"accept": "已受理", "close": "已办结", "reject": "已关闭"}[step.work_order]
+                status = {"accept": WorkOrderStatus.ACCEPTED, "close": WorkOrderStatus.DONE,
+                          "reject": WorkOrderStatus.CLOSED}[step.work_order]
                 await staff_actions.change_work_order_status(session, order, staff, status, note="",
-                                                             now=self.clock())
+                                                             now=self.clock(), rating_buttons=rating_buttons)
             if step.reply or step.release:
                 stmt2 = (select(Escalation).where(Escalation.conversation_id == conv_id)
                          .order_by(Escalation.id.desc()).limit(1))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.backend.models import Message
 from bot.dialogue.domain import Reply
 from bot.nlu.numbers import cn_to_int
+from bot.text import fold_width_case
 
 STATE_KEY = "choices"
 # Slots whose answer is a number: while one is asked, a bare number answers it rather than picks.
@@ -130,12 +130,12 @@ def payload_entities(payload: str) -> dict[str, str]:
 
 
 def _norm(text: str) -> str:
-    return _PUNCT.sub("", unicodedata.normalize("NFKC", text)).lower()
+    return _PUNCT.sub("", fold_width_case(text))
 
 
 def _core(title: str) -> str:
     """A title without what is said in brackets: 09:00（剩2个名额） → 09:00."""
-    return _norm(_BRACKETED.sub("", unicodedata.normalize("NFKC", title))) or _norm(title)
+    return _norm(_BRACKETED.sub("", fold_width_case(title))) or _norm(title)
 
 
 def _strip_fillers(text: str) -> str:

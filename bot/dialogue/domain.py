@@ -74,6 +74,8 @@ class Domain:
     forms: dict[str, FormSpec]
     slot_names: tuple[str, ...]
     actions: tuple[str, ...]
+    # Which intent starts which form (Rasa rules in `rules.yml` or `nlu/*.yml` beside the domain file).
+    form_intents: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Domain:
@@ -91,6 +93,7 @@ class Domain:
                     raise ConfigurationError(f"response {name} is defined twice (again in {file.name})")
                 responses[name] = variants
         raw = {**raw, "responses": responses}
+        slots = raw.get("slots") or {}
         forms = {
             name: FormSpec(name, tuple(spec.get("required_slots", [])))
             for name, spec in (raw.get("forms") or {}).items()
@@ -99,8 +102,9 @@ class Domain:
             raw=raw,
             responses=responses,
             forms=forms,
-            slot_names=tuple((raw.get("slots") or {}).keys()),
+            slot_names=tuple(slots.keys()),
             actions=tuple(raw.get("actions") or []),
+            form_intents=_form_intents(Path(path).parent),
         )
 
     def as_rasa_dict(self) -> dict[str, Any]:
@@ -123,6 +127,24 @@ class Domain:
 
         buttons = [Button(fill(b["title"]), fill(b["payload"])) for b in v.get("buttons", [])]
         return Reply(text=fill(v.get("text", "")), buttons=buttons)
+
+
+def _form_intents(folder: Path) -> dict[str, str]:
+    """intent → form from the Rasa rules in the data folder whose steps are: the intent, then the form.
+
+    Rules may sit in `rules.yml` or beside an intent's examples in `nlu/*.yml` (Rasa reads both), so a new
+    intent with a form keeps its examples and the rule that starts its form in one file. Only files that
+    have a `rules:` key are parsed: start-up does not read the whole training data.
+    """
+    out: dict[str, str] = {}
+    files = [folder / "rules.yml", *sorted((folder / "nlu").glob("*.yml"))]
+    rules = [rule for f in files if f.is_file() and "\nrules:" in "\n" + f.read_text(encoding="utf-8")
+             for rule in _read_yaml(f).get("rules") or []]
+    for rule in rules:
+        steps = rule.get("steps") or []
+        if len(steps) >= 2 and "intent" in steps[0] and str(steps[1].get("action", "")).endswith("_form"):
+            out[str(steps[0]["intent"])] = str(steps[1]["action"])
+    return out
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

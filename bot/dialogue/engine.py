@@ -23,18 +23,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from actions.runtime import ActionServices, DomainEvent, using_services
 from bot.backend import residents
 from bot.backend.escalations import open_escalation
 from bot.backend.models import ChannelIdentity, Community, Conversation, Message, ProcessedInbound
 from bot.config import Settings
 from bot.dialogue import choices
+from bot.dialogue.agreement import check_agreement
 from bot.dialogue.domain import Button, Domain, Reply
-from bot.dialogue.payload import parse_payload
-from bot.dialogue.policy import decide, during_handoff
+from bot.dialogue.policy import RULES, decide, during_handoff
 from bot.dialogue.text import clean
 from bot.dialogue.turn import Turn
 from bot.dialogue.understanding import split_greeting
 from bot.errors import InvalidInput
+from bot.nlu.payload import parse_payload
 from bot.nlu.types import NluParser, ParseResult
 from knowledge.schema import CommunitySettings
 
@@ -65,14 +67,21 @@ class TurnResult:
     replies: list[Reply]
     duplicate: bool = False
     handoff: bool = False
+    # What the turn did besides replying (see actions.runtime.DomainEvent); channels act on these.
+    events: list[DomainEvent] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """The REST shape of a turn's result."""
+        """The REST shape of a turn's result (also what is stored against a message id)."""
         return {
             "conversation_id": self.conversation_id,
             "conversation_token": self.conversation_token,
             "replies": [r.as_dict() for r in self.replies],
+            "events": [e.as_dict() for e in self.events],
         }
+
+    def did(self, kind: str) -> bool:
+        """Whether the turn did this (e.g. "work_order_filed")."""
+        return any(e.kind == kind for e in self.events)
 
 
 def _empty_parse(text: str, intent: str = "out_of_scope", confidence: float = 1.0) -> ParseResult:
@@ -88,6 +97,7 @@ class DialogueEngine:
         *,
         settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
+        services: ActionServices,
         nlu: NluParser,
         domain: Domain,
         actions: dict[str, Action],
@@ -98,6 +108,8 @@ class DialogueEngine:
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
+        # What this engine's actions use; set for each of its turns, never installed process-wide.
+        self.services = services
         self.nlu = nlu
         self.domain = domain
         self.actions = actions
@@ -106,6 +118,8 @@ class DialogueEngine:
         self.speech = speech
         # Told of each answered turn (message, result, seconds taken, parse), e.g. to count it for /metrics.
         self.on_turn = on_turn
+        # A form without its submit action, or an action nobody registered, stops the start here, not a resident later.
+        check_agreement(domain, actions.keys(), RULES)
         self._intents = set(domain.raw.get("intents") or [])
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         # SQLite has one writer at a time; queueing turns here, in order, is much fairer and faster than
@@ -147,7 +161,8 @@ class DialogueEngine:
     async def handle(self, msg: InboundMessage) -> TurnResult:
         """Answer one message (or hand it to staff); never raises for odd text."""
         started = time.perf_counter()
-        result, parse = await self._handle(msg)
+        with using_services(self.services):
+            result, parse = await self._handle(msg)
         if self.on_turn is not None:
             try:
                 self.on_turn(msg, result, time.perf_counter() - started, parse)
@@ -279,7 +294,8 @@ class DialogueEngine:
                 session.add(Message(conversation_id=conv.id, direction="out", sender="bot", text=r.text,
                                     buttons=[b.as_dict() for b in r.buttons], speech=r.speech))
             conv.state = state
-            result = TurnResult(conv.id, conv.token, turn.replies, handoff=conv.status == "handoff")
+            result = TurnResult(conv.id, conv.token, turn.replies, handoff=conv.status == "handoff",
+                                events=turn.events)
             if msg.message_id:
                 session.add(ProcessedInbound(channel=msg.channel, sender=msg.sender, message_id=msg.message_id,
                                              conversation_id=conv.id, response=result.as_dict()))
@@ -316,7 +332,9 @@ class DialogueEngine:
         resp = done.response
         replies = [Reply(r["text"], [Button(b["title"], b["payload"]) for b in r.get("buttons", [])], r.get("speech"))
                    for r in resp.get("replies", [])]
-        return TurnResult(resp["conversation_id"], resp["conversation_token"], replies, duplicate=True)
+        events = [DomainEvent(e["kind"], e["number"]) for e in resp.get("events", [])]
+        return TurnResult(resp["conversation_id"], resp["conversation_token"], replies, duplicate=True,
+                          events=events)
 
     async def _sender(self, session: AsyncSession, msg: InboundMessage) -> tuple[ChannelIdentity, Community]:
         """The sender's identity and community, created on first contact (one query when known)."""

@@ -38,13 +38,6 @@ CLASSIFIER_ALONE = 0.9
 # context for understanding.
 EMERGENCY_ONGOING = dt.timedelta(minutes=30)
 QUESTION_INTENTS = {"ask_service_info", "ask_documents", "ask_eligibility", "request_certificate"}
-FORM_INTENTS = {
-    "book_service": "booking_form",
-    "file_request": "request_form",
-    "reschedule_booking": "reschedule_form",
-    "cancel_booking": "cancel_form",
-    "volunteer_signup": "volunteer_form",
-}
 RULES = {
     "greet": "utter_greet",
     "goodbye": "utter_goodbye",
@@ -59,13 +52,14 @@ RULES = {
     # Only an `emergency` that is_emergency turned down gets here: unsure, so ask what was meant.
     "emergency": "action_clarify",
     "inform": "action_check_status",
+    "stop_notices": "action_stop_notices",
+    "resume_notices": "action_resume_notices",
 }
 for _intent in QUESTION_INTENTS:
     RULES[_intent] = "action_answer_catalog"
 EXIT_WORDS = re.compile(r"^(算了|取消|不办了|不要了|不用了|不约了|退出|不弄了|先不了|算了吧|不了)")
 _BOOKING_WORDS = re.compile(r"预约|约的|订的|报的名")
 _MOVE_WORDS = re.compile(r"改|换|挪|推迟|往后|提前")
-CLARIFY_SKIP = {"out_of_scope", "inform", "affirm", "deny"}
 
 
 @dataclass(frozen=True)
@@ -197,7 +191,7 @@ async def _decide(turn: Turn, threshold: float) -> None:
         await turn.run("action_clarify")
         return
     turn.slots["fallback_count"] = 0
-    form = FORM_INTENTS.get(turn.intent)
+    form = turn.domain.form_intents.get(turn.intent)
     if turn.intent == "deny" and _names_a_booking(turn) and await _has_upcoming_booking(turn):
         form = "reschedule_form" if _MOVE_WORDS.search(turn.text) else "cancel_form"
     if form:
@@ -336,8 +330,9 @@ async def form_turn(turn: Turn, threshold: float) -> None:
     confident = turn.confidence >= threshold
     requested = turn.state.get("requested_slot")
     cands = candidates_from(turn.parse.get("entities", []), turn.text, spec.required_slots, requested)
-    own_intent = next((i for i, f in FORM_INTENTS.items() if f == form), None)
-    if confident and turn.intent in _TASKS and turn.intent != own_intent and requested in cands \
+    own_intent = next((i for i, f in turn.domain.form_intents.items() if f == form), None)
+    another_task = turn.intent in _ONE_SHOT or turn.intent in turn.domain.form_intents
+    if confident and another_task and turn.intent != own_intent and requested in cands \
             and requested not in candidates_from(turn.parse.get("entities", []), "", spec.required_slots, None):
         # 查一下我的预约 at the name question is another errand, not a name: the words are not the answer.
         cands.pop(requested)
@@ -434,12 +429,11 @@ def _leave(turn: Turn, form: str) -> None:
 
 # Intents that are a task of their own: said clearly in the middle of a form, the form is set aside.
 _ONE_SHOT = {"check_status", "rate_service", "volunteer_signup"}
-_TASKS = _ONE_SHOT | set(FORM_INTENTS)
 
 
 async def _switches_task(turn: Turn, form: str) -> bool:
     """Another task said clearly mid-form: set this one aside (offered back later) and do the new one."""
-    new_form = FORM_INTENTS.get(turn.intent)
+    new_form = turn.domain.form_intents.get(turn.intent)
     if new_form and new_form != form:
         repair.suspend(turn, form)
         cancel_form(turn)
@@ -451,10 +445,6 @@ async def _switches_task(turn: Turn, form: str) -> bool:
         await turn.run(RULES[turn.intent])
         return True
     return False
-
-
-def _has_entities(turn: Turn, exclude: set[str] | None = None) -> bool:
-    return any(e["entity"] not in (exclude or set()) for e in turn.parse.get("entities", []))
 
 
 def cancel_form(turn: Turn) -> None:

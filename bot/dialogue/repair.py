@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.dialogue.payload import make_payload
 from bot.dialogue.turn import Turn
+from bot.nlu.payload import make_payload
 
 # The payload entity of a "which part is wrong" button: /inform{"change":"date"}.
 CHANGE_ENTITY = "change"

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.nlu.entities.quantities import party_size
+from bot.ticket_numbers import quoted_in
 
 ENTITY_TO_SLOT = {
     "service": "service",
@@ -25,7 +26,6 @@ FREE_TEXT_SLOTS = {"description", "location", "address", "name", "activity"}
 _NAME_PREFIX = re.compile(r"^(我叫|我姓|叫我|我是|姓)")
 # What a channel sends for a photo without a caption: never an answer to a form question.
 PLACEHOLDER_TEXTS = {"（照片）", "(照片)", "[图片]", "[照片]"}
-_TICKET = re.compile(r"(?i)\b((?:GD|YY)\d{11})\b")
 # A message that asks something is never an answer to "怎么称呼您": it is a question to answer.
 _QUESTION = re.compile(
     r"[？?]|吗$|吗[，。,.！!]|呢$|(什么|怎么|哪里|哪儿|在哪|多少|几点|几号|为啥|为什么|能不能|可不可以|要不要)"
@@ -70,8 +70,9 @@ def candidates_from(
             # A question (吃一顿多少钱) or another errand (村口的路灯不亮了) is not a count; words with a
             # number in them the form's validation reads, and explains when it cannot.
             out["people"] = people if (people := party_size(stripped)) is not None else stripped
-        elif requested == "ticket_id" and (m := _TICKET.search(text)):
-            out["ticket_id"] = m.group(1).upper()
+        elif requested == "ticket_id" and (number := quoted_in(text, whole_answer=True)):
+            # In full or in part (GD0316, 1308), as the look-up finds it.
+            out["ticket_id"] = number
         elif requested == "phone":
             digits = re.sub(r"[\s-]", "", stripped)
             if digits.isdigit():

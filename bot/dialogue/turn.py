@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.runtime import turn_session
+from actions.runtime import DomainEvent, turn_session
 from bot.backend.models import Conversation
 from bot.dialogue.domain import Button, Domain, Reply
 from bot.nlu.types import ParseResult
@@ -34,7 +34,8 @@ class Turn:
     domain: Domain
     actions: dict[str, Action]
     replies: list[Reply] = field(default_factory=list)
-    escalated: bool = False
+    # What the actions did that channels may act on (a work order filed, a booking made).
+    events: list[DomainEvent] = field(default_factory=list)
     # The greeting a message opened with (喂喂 听得到吗) when `text` is the request that followed it.
     greeting: str = ""
 
@@ -106,7 +107,7 @@ class Turn:
                     return events
                 raise KeyError(f"unknown action {name}")
             dispatcher = CollectingDispatcher()
-            with turn_session(self.session):
+            with turn_session(self.session, self.events):
                 produced = await action.run(dispatcher, self.tracker(slot_candidates), self.domain.as_rasa_dict())
             self._collect(dispatcher)
             events.extend(produced or [])
@@ -131,8 +132,6 @@ class Turn:
                     self.state.pop("confirming", None)
             elif kind == "followup":
                 followup = ev.get("name")
-            elif kind == "pause":
-                self.escalated = True
             elif kind == "reset_slots":
                 keep = {k: self.slots.get(k) for k in ("community", "channel", "elderly")}
                 self.state["slots"] = {k: v for k, v in keep.items() if v is not None}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.nlu.mapped_text import MappedText
 from bot.nlu.pinyin import PinyinTable
+from bot.text import is_cjk
 
 MIN_LEN, MAX_LEN = 2, 10
 
@@ -20,10 +21,6 @@ MIN_LEN, MAX_LEN = 2, 10
 def required_shared(length: int) -> int:
     """How many characters a window must share with a word to be a slip of it rather than another word."""
     return length - 1 if length <= 3 else (length + 1) // 2
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
 @dataclass
@@ -100,19 +97,19 @@ def build_lexicon(
 
     words: dict[str, tuple[str, ...]] = {}
     for t in terms:
-        if MIN_LEN <= len(t) <= MAX_LEN and all(_is_cjk(c) for c in t):
+        if MIN_LEN <= len(t) <= MAX_LEN and all(is_cjk(c) for c in t):
             words[t] = word_syllables(t)
     lexicon = AsrLexicon(words)
     # A common word that a lexicon word could be "repaired" from is protected: it means itself.
     table = table if table is not None else build_table()
     protected = set()
     for w in common_words:
-        if w in words or not (MIN_LEN <= len(w) <= MAX_LEN) or not all(_is_cjk(c) for c in w):
+        if w in words or not (MIN_LEN <= len(w) <= MAX_LEN) or not all(is_cjk(c) for c in w):
             continue
         if any(length == len(w) for length, _ in _best_match(w, [table.get(c, ()) for c in w], 0, len(w), lexicon)):
             protected.add(w)
     frequent = frozenset(
-        w for w in frequent_words if 2 <= len(w) <= 4 and all(_is_cjk(c) for c in w) and w not in words
+        w for w in frequent_words if 2 <= len(w) <= 4 and all(is_cjk(c) for c in w) and w not in words
     )
     return AsrLexicon(words, frozenset(protected), frequent)
 

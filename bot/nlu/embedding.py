@@ -1,4 +1,4 @@
-"""The sentence-embedding feature: the shared encoder of `knowledge.encoder`, or a pretrained model.
+"""The sentence-embedding feature: the shared encoder of `bot.nlu.encoder`, or a pretrained model.
 
 By default the encoder is trained on same-intent pairs of the training data; a static-embedding model is
 only a token table and a mean, so parsing runs it with the `tokenizers` library and numpy, without
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from knowledge.static_encoder import StaticEmbeddingEncoder
+    from bot.nlu.static_encoder import StaticEmbeddingEncoder
 
 
 class SentenceEncoder(Protocol):
@@ -40,7 +40,7 @@ class SentenceEncoder(Protocol):
 
 
 class StaticEncoder:
-    """A saved sentence-transformers StaticEmbedding, evaluated with numpy (`knowledge.static_encoder`)."""
+    """A saved sentence-transformers StaticEmbedding, evaluated with numpy (`bot.nlu.static_encoder`)."""
 
     def __init__(self, model: StaticEmbeddingEncoder) -> None:
         self.model = model
@@ -53,7 +53,7 @@ class StaticEncoder:
     @classmethod
     def load(cls, path: Path) -> StaticEncoder:
         """Read `tokenizer.json` and the memory-mapped `model.safetensors` of a saved encoder directory."""
-        from knowledge.static_encoder import StaticEmbeddingEncoder
+        from bot.nlu.static_encoder import StaticEmbeddingEncoder
 
         return cls(StaticEmbeddingEncoder.load(path))
 
@@ -66,7 +66,7 @@ class PretrainedEncoder:
     """A named sentence-transformers model (local files only), with the `StaticEncoder` interface."""
 
     def __init__(self, name: str) -> None:
-        from knowledge.encoder import load_encoder
+        from bot.nlu.encoder import load_encoder
 
         self.name = name
         self.model = load_encoder(name)
@@ -102,7 +102,7 @@ def intent_pairs(texts: Sequence[str], labels: Sequence[str], *, seed: int, per_
 
 def train_static_encoder(texts: Sequence[str], labels: Sequence[str], out_dir: Path, *, seed: int) -> StaticEncoder:
     """Train the shared encoder on same-intent pairs, save it under `out_dir`, return the numpy view."""
-    from knowledge.encoder import train_encoder
+    from bot.nlu.encoder import train_encoder
 
     train_encoder(intent_pairs(texts, labels, seed=seed), Path(out_dir), seed=seed)
     return StaticEncoder.load(Path(out_dir))

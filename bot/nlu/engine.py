@@ -21,12 +21,13 @@ from bot.nlu.mapped_text import MappedText
 from bot.nlu.model_io import NluModel, load_model
 from bot.nlu.normalize import normalize
 from bot.nlu.types import EntityDict, IntentScore, ParseResult
+from bot.text import CJK
 
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 RANKING_SIZE = 10
 DEFAULT_MAX_CHARS = 2000
-_CONTENT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|\d{3,}")
+_CONTENT = re.compile(rf"[{CJK}]|\d{{3,}}")
 _LATIN_WORD = re.compile(r"[a-z]+|\d+")
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any
 
 from bot.nlu.mapped_text import MappedText
 from bot.nlu.numbers import NUM_CHARS, convert_numbers
+from bot.text import CJK, fold_width_case, is_cjk, to_simplified
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A CJK character that is not a numeral: numerals repeat legitimately (幺三八八八, 五零一).
-_WORD_CHAR = f"(?:(?![{NUM_CHARS}])[{_CJK}])"
+_WORD_CHAR = f"(?:(?![{NUM_CHARS}])[{CJK}])"
 _KEEP_BETWEEN_ALNUM = set("-:./#@_+")
 
 _CHAR_RUN = re.compile(rf"({_WORD_CHAR})\1{{2,}}")
@@ -47,31 +46,18 @@ def _clean_char(ch: str) -> str:
     cat = unicodedata.category(ch)
     if cat in ("Cc", "Cf", "Cs", "Co", "Cn") or "\ufe00" <= ch <= "\ufe0f":
         return ""
-    folded = unicodedata.normalize("NFKC", ch).lower()
+    folded = fold_width_case(ch)
     return "".join(c for c in folded if unicodedata.category(c) not in ("Cc", "Cf"))
-
-
-@lru_cache(maxsize=1)
-def _t2s() -> Any:
-    """The OpenCC traditional → simplified converter, built on first use."""
-    import opencc
-
-    return opencc.OpenCC("t2s")
 
 
 def _to_simplified(mt: MappedText) -> MappedText:
     """Traditional characters to simplified ones, character for character so offsets stay exact."""
     if mt.text.isascii():
         return mt
-    conv = _t2s()
-    out = conv.convert(mt.text)
+    out = to_simplified(mt.text)
     if len(out) == len(mt.text):
         return mt.edit((i, i + 1, b) for i, (a, b) in enumerate(zip(mt.text, out, strict=True)) if a != b)
-    return mt.map_chars(lambda c: conv.convert(c) if len(conv.convert(c)) == 1 else c)
-
-
-def _is_cjk(ch: str) -> bool:
-    return bool(ch) and ("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff")
+    return mt.map_chars(lambda c: simple if len(simple := to_simplified(c)) == 1 else c)
 
 
 def _punct_and_space(mt: MappedText) -> MappedText:
@@ -99,7 +85,7 @@ def _punct_and_space(mt: MappedText) -> MappedText:
         s, e = m.start(), m.end()
         before = text[s - 1] if s > 0 else ""
         after = text[e] if e < len(text) else ""
-        if not before or not after or _is_cjk(before) or _is_cjk(after):
+        if not before or not after or is_cjk(before) or is_cjk(after):
             edits.append((s, e, ""))
         elif e - s > 1 or text[s] != " ":
             edits.append((s, e, " "))

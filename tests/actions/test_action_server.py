@@ -1,4 +1,4 @@
-"""The same actions served to a Rasa server by `python -m rasa_sdk --actions actions`."""
+"""The same actions served to a Rasa server by `python -m actions.server`."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_a_rasa_action_server_request_runs_an_action_that_writes_to_the_database
     conv_id = r.last["conversation_id"]
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": settings.database_url, "MODEL_DIR": str(model_dir), "LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(port)],
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from bot.backend.reminders import queue_booking_messages
 from bot.bootstrap import build_runtime
 from bot.config import Settings
+from bot.dialogue.reminders import queue_booking_messages
 from tests.conftest import FixedClock, db_rows, next_week
 from tests.resident import Resident
 
@@ -65,7 +65,7 @@ def test_messages_pushed_later_carry_speech_and_their_choices_can_be_picked_by_v
     async def queue() -> int:
         runtime = build_runtime(settings, nlu=nlu, retriever=retriever, clock=clock)
         try:
-            return await queue_booking_messages(runtime, clock())
+            return await queue_booking_messages(runtime.services, clock())
         finally:
             await runtime.close()
 

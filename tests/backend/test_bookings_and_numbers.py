@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -150,3 +151,16 @@ def test_the_catalog_says_what_a_booking_takes() -> None:
         Booking(capacity=1, max_people=4)  # a couple could never book a session sold by the seat
     with pytest.raises(ValidationError):
         Booking(weekdays=[7])
+
+
+@pytest.mark.parametrize(("booked", "reminded"), [
+    (dt.datetime(2026, 12, 1, 9, 0), True),       # a week ahead
+    (dt.datetime(2026, 12, 7, 17, 59), True),     # the afternoon before
+    (dt.datetime(2026, 12, 7, 18, 0), False),     # the evening before: the reminder's moment has passed
+    (dt.datetime(2026, 12, 8, 8, 0), False),      # the same morning
+])
+def test_only_a_booking_made_before_the_evening_before_is_reminded(booked: dt.datetime, reminded: bool) -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+    start = dt.datetime(2026, 12, 8, 9, 30, tzinfo=tz)
+    assert bookings.reminder_moment(start) == dt.datetime(2026, 12, 7, 18, 0, tzinfo=tz)
+    assert bookings.gets_reminder(booked.replace(tzinfo=tz).astimezone(dt.UTC), start) is reminded

@@ -9,12 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from bot.backend import workorders
 from bot.backend.db import create_engine, create_sessionmaker
-from bot.backend.models import WorkOrder
+from bot.backend.models import DailyCounter, WorkOrder
 from bot.backend.office_hours import OfficeHours
 from bot.backend.residents import ensure_community, ensure_conversation, ensure_identity
+from bot.backend.statuses import WorkOrderStatus
 from bot.errors import InvalidInput
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -97,5 +99,41 @@ def test_overdue_only_while_open_and_past_the_deadline(database_url: str) -> Non
         assert workorders.is_overdue(order, SUNDAY_AFTERNOON + dt.timedelta(days=6))
         await workorders.change_status(session, order, "已办结", actor="staff")
         assert not workorders.is_overdue(order, SUNDAY_AFTERNOON + dt.timedelta(days=6))
+
+    _with_order(database_url, check)
+
+
+def test_a_busy_days_number_grows_a_digit_and_is_found_whole_or_in_part(database_url: str) -> None:
+    async def check(session: Any, order: WorkOrder) -> None:
+        counter = await session.get(DailyCounter, ("GD", "20261213"))
+        counter.value = 999
+        busy = await workorders.file_work_order(
+            session, community_id=order.community_id, resident_id=order.resident_id,
+            conversation_id=order.conversation_id, category="维修", description="楼道灯不亮", location=None,
+            contact_phone=None, service_id=None, deadlines=DEADLINES, local_day=SUNDAY_AFTERNOON.date(),
+            now=SUNDAY_AFTERNOON)
+        assert (order.number, busy.number) == ("GD20261213001", "GD202612131000")
+        rid = order.resident_id
+        for said in ("GD202612131000", "gd202612131000", "1000", "GD131000", "2131000"):
+            assert await workorders.find_for_resident(session, rid, said) is busy, said
+        assert await workorders.find_for_resident(session, rid, "001") is order
+        assert await workorders.find_for_resident(session, rid, "20261213") is None  # fits both
+        assert await workorders.find_for_resident(session, rid + 1, "1000") is None  # someone else's
+
+    _with_order(database_url, check)
+
+
+def test_statuses_are_stored_as_the_chinese_labels_staff_read(database_url: str) -> None:
+    async def check(session: Any, order: WorkOrder) -> None:
+        await workorders.change_status(session, order, "已受理", actor="staff")
+        await workorders.change_status(session, order, WorkOrderStatus.DONE, actor="staff")
+        stored = (await session.execute(text("SELECT status FROM work_orders"))).scalars().all()
+        history = (await session.execute(text("SELECT status FROM work_order_events ORDER BY id"))).scalars().all()
+        assert stored == ["已办结"]
+        assert history == ["待受理", "已受理", "已办结"]
+        with pytest.raises(InvalidInput):
+            await workorders.change_status(session, order, WorkOrderStatus.ACCEPTED, actor="staff")
+        with pytest.raises(InvalidInput):
+            await workorders.change_status(session, order, "办完了", actor="staff")
 
     _with_order(database_url, check)

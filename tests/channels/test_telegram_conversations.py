@@ -93,3 +93,15 @@ async def test_handoff_and_staff_reply_through_the_outbox(telegram: Harness) -> 
     await telegram.service.sender.tick()
     [pushed] = r.pushed(before)
     assert pushed.chat_id == r.chat_id and "小张" in pushed.params["text"]
+
+
+async def test_photos_go_with_the_request_they_were_sent_for_and_no_further(telegram: Harness) -> None:
+    await _file_request_with_photo_and_location(telegram)
+    r = telegram.resident()
+    await r.say("小区东门的路灯不亮了")
+    await r.say("小区东门")
+    await r.say("13912345678")
+    await r.press("确认")
+    assert ORDER_NO.search(r.text), r.text
+    rows = db_rows(_url(telegram), "SELECT attachments FROM work_orders ORDER BY id")
+    assert len(rows) == 2 and "photo-big-1" in str(rows[0][0]) and "photo-big-1" not in str(rows[1][0])

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
+from bot.nlu.encoder import load_encoder
+from bot.nlu.static_encoder import StaticEmbeddingEncoder, is_static_embedding
 from knowledge.dense import DenseIndex
-from knowledge.encoder import load_encoder
 from knowledge.index_build import load_dense
-from knowledge.static_encoder import StaticEmbeddingEncoder, is_static_embedding
 
 EDGE_CASES = [
     "",

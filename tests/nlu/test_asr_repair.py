@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.nlu.asr_repair import AsrRepairer, build_lexicon
 from bot.nlu.mapped_text import MappedText
-from bot.nlu.pinyin import build_table, fuzzy_syllable
+from bot.nlu.pinyin import build_table
 
 TERMS = [
     "高龄津贴",
@@ -59,12 +59,6 @@ def test_repairs_slips(raw: str, fixed: str) -> None:
 )
 def test_leaves_correct_and_common_words(kept: str) -> None:
     assert repair(kept) == kept
-
-
-def test_accent_folding() -> None:
-    assert fuzzy_syllable("zhang") == fuzzy_syllable("zan") == "zan"
-    assert fuzzy_syllable("ning") == fuzzy_syllable("lin")
-    assert fuzzy_syllable("hu") == fuzzy_syllable("fu")
 
 
 @settings(max_examples=300, deadline=None)

@@ -104,7 +104,7 @@ def test_train_with_embedding_from_own_encoder(tmp_path: Path, env: dict[str, st
 
 def test_train_with_a_named_pretrained_encoder(tmp_path: Path, env: dict[str, str]) -> None:
     """ENCODER names a sentence-transformers model on local disk; the NLU model only refers to it."""
-    from knowledge.encoder import train_encoder
+    from bot.nlu.encoder import train_encoder
 
     pretrained = tmp_path / "pretrained-encoder"
     train_encoder([("上门洗澡", "助浴"), ("老人吃饭", "助餐"), ("报修路灯", "报修")], pretrained, seed=1)

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.api.app import register_router_hook
-
 
 def mount_webhook(app: Any, runtime: Any) -> None:
-    """Router hook: add `POST /telegram/webhook` to apps whose settings carry a bot token."""
+    """Add `POST /telegram/webhook` to apps whose settings carry a bot token."""
     if runtime.settings.telegram_bot_token is None:
         return
     from bot.channels.telegram.webhook import install
 
     install(app, runtime)
 
-
-register_router_hook(mount_webhook)
 
 __all__ = ["mount_webhook"]

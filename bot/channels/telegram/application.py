@@ -11,12 +11,6 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bot.backend.leadership import lead
-from bot.bootstrap import Runtime
-from bot.channels.sender import OutboxSender, RecipientGone
-from bot.channels.telegram.handlers import TelegramChannel
-from bot.dialogue.domain import Reply
-from bot.errors import BackendUnavailable, ConfigurationError
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
@@ -30,6 +24,13 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import BaseRequest
+
+from bot.backend.leadership import lead
+from bot.bootstrap import Runtime
+from bot.channels.sender import OutboxSender, RecipientGone
+from bot.channels.telegram.handlers import TelegramChannel
+from bot.dialogue.domain import Reply
+from bot.errors import BackendUnavailable, ConfigurationError
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]

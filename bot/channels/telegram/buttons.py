@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot.backend.models import Conversation, Message
 from bot.backend.residents import find_identity
 from bot.channels.telegram.texts import text
 from bot.dialogue.domain import Button
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 MAX_CALLBACK_BYTES = 64
 HUMAN_PAYLOAD = "/request_human"

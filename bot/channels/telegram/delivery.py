@@ -16,9 +16,9 @@ from typing import TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from bot.backend.models import ChannelIdentity
-from telegram.error import BadRequest, NetworkError, RetryAfter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

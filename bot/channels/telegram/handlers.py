@@ -7,13 +7,16 @@ answered once: the engine refuses the repeat by message id, and the channel does
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot, Message, ReplyKeyboardRemove, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.backend import outbox, residents
 from bot.backend.rate_limits import RateLimits
@@ -25,18 +28,12 @@ from bot.channels.telegram.ratelimit import FloodGuard, RecentIds
 from bot.channels.telegram.texts import text
 from bot.dialogue.domain import Reply
 from bot.dialogue.engine import InboundMessage
-from telegram import Bot, Message, ReplyKeyboardRemove, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 CHANNEL = "telegram"
 MAX_TEXT = 4000  # Telegram allows 4096 characters a message
 PHOTO_MEMORY_SECONDS = 30 * 60
-# A filed work order's number in a reply: the photos sent before it went with it.
-_ORDER_NO = re.compile(r"GD\d{11}")
 
 
 def _chunks(body: str) -> list[str]:
@@ -225,7 +222,7 @@ class TelegramChannel:
         )
         if result.duplicate:
             return
-        if any(_ORDER_NO.search(r.text) for r in result.replies):
+        if result.did("work_order_filed"):  # the photos sent before it went with the work order
             self._photos.pop(sender, None)
         sent: list[Reply] = []
         try:

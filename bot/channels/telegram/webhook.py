@@ -6,11 +6,11 @@ import logging
 import secrets
 
 from fastapi import FastAPI, Request, Response
+from telegram import Update
 
-from bot.api.app import run_alongside
+from bot.api.lifespan import run_alongside
 from bot.bootstrap import Runtime
 from bot.channels.telegram.application import TelegramService
-from telegram import Update
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

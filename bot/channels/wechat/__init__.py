@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.api.app import register_router_hook
-
 
 def mount_callbacks(app: Any, runtime: Any) -> None:
-    """Router hook: add the callbacks of the WeChat channels whose tokens are set."""
+    """Add the callbacks of the WeChat channels whose tokens are set."""
     settings = runtime.settings
     if settings.wechat_mp_token is None and settings.wecom_kf_token is None:
         return
@@ -20,7 +18,5 @@ def mount_callbacks(app: Any, runtime: Any) -> None:
 
     install(app, runtime)
 
-
-register_router_hook(mount_callbacks)
 
 __all__ = ["mount_callbacks"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 import time
 from collections.abc import Sequence
 
@@ -11,11 +10,9 @@ from fastapi import Request
 
 from bot.dialogue import choices
 from bot.dialogue.domain import Reply
-from bot.dialogue.engine import DialogueEngine
+from bot.dialogue.engine import DialogueEngine, TurnResult
 
 PHOTO_MEMORY_SECONDS = 30 * 60
-# A filed work order's number in a reply: the photos sent before it went with it.
-ORDER_NO = re.compile(r"GD\d{11}")
 
 
 class PendingPhotos:
@@ -39,9 +36,9 @@ class PendingPhotos:
             return []
         return entry[1]
 
-    def settle(self, sender: str, replies: Sequence[Reply]) -> None:
-        """Forget the photos once a reply names the work order they were filed with."""
-        if any(ORDER_NO.search(r.text) for r in replies):
+    def settle(self, sender: str, result: TurnResult) -> None:
+        """Forget the photos once the turn has filed the work order they went with."""
+        if result.did("work_order_filed"):
             self._photos.pop(sender, None)
 
 

@@ -235,7 +235,7 @@ class CustomerService:
             sender=user, text=body, channel=CHANNEL, message_id=msgid or None, chat_id=open_kfid, metadata=meta))
         if result.duplicate:
             return
-        self.photos.settle(user, result.replies)
+        self.photos.settle(user, result)
         sent: list[Reply] = []
         try:
             await self.send(open_kfid, user, result.replies, sent=sent)

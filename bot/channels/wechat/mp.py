@@ -161,7 +161,7 @@ class OfficialAccount:
             task.add_done_callback(self._late.discard)
             return None
         result = turn.result()
-        self.photos.settle(sender, result.replies)
+        self.photos.settle(sender, result)
         joined = "\n\n".join(r.text.strip() for r in result.replies if r.text.strip())
         if not joined:
             return None
@@ -172,7 +172,7 @@ class OfficialAccount:
 
     async def _push_late(self, turn: asyncio.Future[TurnResult], sender: str) -> None:
         result = await turn
-        self.photos.settle(sender, result.replies)
+        self.photos.settle(sender, result)
         if not result.duplicate:
             parts = [p for r in result.replies for p in split_text(r.text) if p.strip()]
             await self._queue(result, parts, "turn slower than the passive reply window")

@@ -7,7 +7,7 @@ import logging
 
 from fastapi import FastAPI
 
-from bot.api.app import run_alongside
+from bot.api.lifespan import run_alongside
 from bot.backend.access_tokens import AccessTokens
 from bot.bootstrap import Runtime
 from bot.channels.sender import OutboxSender

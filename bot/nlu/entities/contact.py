@@ -1,9 +1,9 @@
 """Phone numbers (digits only) and work-order / booking numbers (GD or YY + digits).
 
 Our numbers are GD/YY, the date and a three-digit count (GD20261129001), which grows a digit on a day with
-a thousand or more. Residents also quote a number partly (GD0316) or one from another system, so any
-GD/YY with 4 to 14 digits is a ticket: the status look-up then says politely that it found nothing,
-which is better than not hearing the number at all.
+a thousand or more (`bot.ticket_numbers`). Residents also quote a number partly (GD0316) or one from
+another system, so any GD/YY with as many digits as the look-up can use (three) up to 14 is a ticket: the
+status look-up then says politely that it found nothing, which is better than not hearing the number.
 """
 
 from __future__ import annotations
@@ -11,19 +11,26 @@ from __future__ import annotations
 import re
 
 from bot.nlu.entities.base import Found
+from bot.ticket_numbers import BOOKING_PREFIX, MIN_QUOTED_DIGITS
 
 # Speech and people put spaces and dashes in numbers: 138 1234 5678, 0571-8888 0000.
 _SEP = r"[ -]?"
 _MOBILE_RE = re.compile(rf"(?<![\d])(?:\+?86{_SEP})?1[3-9]\d(?:{_SEP}\d){{8}}(?![\d])")
 _LANDLINE_RE = re.compile(rf"(?<![\d])0\d{{2,3}}{_SEP}\d{{3,4}}{_SEP}\d{{4}}(?![\d])")
 _LOCAL_RE = re.compile(r"(?:电话|号码|手机|联系|打)[^\d]{0,4}(?<![\d])(\d{3,4}[ -]?\d{4})(?![\d])")
+# Ours have at most 14 (the day and a count up to a million); longer digit runs are something else.
+_MAX_DIGITS = 14
 # Voice input writes the letters YY as they sound (歪歪).
-_TICKET_RE = re.compile(r"(?<![a-z])(?P<kind>g ?d|y ?y|歪歪)[ -]?(?P<num>\d(?:[ -]?\d){3,13})(?![\d])")
-_KINDS = {"歪歪": "YY"}
+_TICKET_RE = re.compile(
+    r"(?<![a-z])(?P<kind>g ?d|y ?y|歪歪)[ -]?"
+    rf"(?P<num>\d(?:[ -]?\d){{{MIN_QUOTED_DIGITS - 1},{_MAX_DIGITS - 1}}})(?![\d])"
+)
+_KINDS = {"歪歪": BOOKING_PREFIX}
 # A number right after the word for one is a ticket whatever its form (预约号是1308, 订单bk0825):
 # residents read out part of ours or quote another system's.
 _NAMED_TICKET_RE = re.compile(
-    r"(?:预约号|预约单号|工单号|单号|订单号?|编号|回执号)(?:码)?(?:是|为)?[:：]?(?P<num>[a-z]{0,3}\d{4,14})(?![\d])"
+    rf"(?:预约号|预约单号|工单号|单号|订单号?|编号|回执号)(?:码)?(?:是|为)?[:：]?(?P<num>[a-z]{{0,3}}\d{{{MIN_QUOTED_DIGITS},{_MAX_DIGITS}}})"
+    r"(?![\d])"
 )
 
 

@@ -107,10 +107,6 @@ class EntityExtractor:
         cands = self.candidates(mt.text, now, gaps)
         return resolve(self.filter.keep(cands, mt.text, gaps))
 
-    def extract(self, mt: MappedText, now: dt.datetime) -> list[EntityDict]:
-        """Entities in Rasa's shape, with start/end/text referring to the original message."""
-        return self.to_dicts(mt, self.find(mt, now))
-
     @staticmethod
     def to_dicts(mt: MappedText, found: Iterable[Found]) -> list[EntityDict]:
         """Finds of `find` in Rasa's shape, with start/end/text referring to the original message."""

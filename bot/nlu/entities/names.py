@@ -6,6 +6,7 @@ import re
 
 from bot.nlu.entities.base import Found
 from bot.nlu.entities.words import word_list
+from bot.text import CJK
 
 
 class NameFinder:
@@ -21,11 +22,11 @@ class NameFinder:
         self._old_young_re = re.compile(rf"[老小]{sn}")
         self._not_names = set(word_list("not_names"))
         self._called_re = re.compile(
-            rf"(?:叫|叫做|名字是|是|预约人|联系人|登记人|姓名)(?:那个)?(?P<name>{sn}[\u4e00-\u9fff]{{1,2}})"
+            rf"(?:叫|叫做|名字是|是|预约人|联系人|登记人|姓名)(?:那个)?(?P<name>{sn}[{CJK}]{{1,2}})"
         )
         self._surname_re = re.compile(rf"(?:我姓|免贵姓|姓)(?P<name>{sn})")
         self._given_re = re.compile(rf"{sn}[{given}]{{1,2}}")
-        self._alone_re = re.compile(rf"{sn}[\u4e00-\u9fff]{{1,2}}")
+        self._alone_re = re.compile(rf"{sn}[{CJK}]{{1,2}}")
         # Characters that end a name: grammar words, and words of places and errands that a given name
         # almost never holds (单元门, 查进度, 关不上 stand alone in dictated text but are no names).
         self._bad_given = re.compile(

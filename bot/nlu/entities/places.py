@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from bot.nlu.entities.base import Found
 from bot.nlu.entities.words import word_list
+from bot.text import is_cjk
 
 _N = r"\d{1,4}"
 # Building / unit / floor / room, any non-empty combination in this order.
@@ -34,7 +35,7 @@ def _grow_left(text: str, start: int, gaps: frozenset[int], limit: int = 4) -> i
         k > 0
         and start - k < limit
         and k not in gaps
-        and "\u4e00" <= text[k - 1] <= "\u9fff"
+        and is_cjk(text[k - 1])
         and text[k - 1] not in _STOP
     ):
         k -= 1

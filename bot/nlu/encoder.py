@@ -14,7 +14,7 @@ Contract (the retrieval index and the NLU engine both rely on it; keep it stable
   retrieval index trains 3 epochs (~6 s CPU for ~11k pairs).
 - ``load_encoder(name_or_path) -> TextEncoder`` loads a saved encoder from a directory, or a
   pretrained model by name from the local Hugging Face cache only (never the network). A saved plain
-  StaticEmbedding (what ``train_encoder`` writes) is run with numpy (`knowledge.static_encoder`), so
+  StaticEmbedding (what ``train_encoder`` writes) is run with numpy (`bot.nlu.static_encoder`), so
   serving imports neither torch nor sentence-transformers; anything else goes through
   sentence-transformers.
 
@@ -35,11 +35,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.text import CJK, fold_width_case
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from tokenizers import Tokenizer
 
-    from knowledge.static_encoder import TextEncoder
+    from bot.nlu.static_encoder import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +55,11 @@ _SCALE = 7.0
 # Words longer than this are left to their parts, so a long name and a short mention share tokens.
 _MAX_WORD_CHARS = 4
 _MIN_WORD_COUNT = 2
-_CJK_RE = re.compile(r"[\u3400-\u9fff]")
-_CJK_RUN_RE = re.compile(r"[\u3400-\u9fff]+")
+_CJK_RE = re.compile(f"[{CJK}]")
+_CJK_RUN_RE = re.compile(f"[{CJK}]+")
 _LATIN_OR_DIGITS_RE = re.compile(r"[0-9]+|[a-z]+")
-
-
-def _norm(text: str) -> str:
-    """Full-width to half-width and lower case, as the tokenizer's own normaliser does."""
-    return unicodedata.normalize("NFKC", text).lower()
+# Full-width to half-width and lower case, as the tokenizer's own normaliser does (NFKC, Lowercase).
+_norm = fold_width_case
 
 
 def _vocabulary(texts: Iterable[str]) -> list[tuple[str, float]]:
@@ -222,7 +221,7 @@ def load_encoder(name_or_path: str | Path) -> TextEncoder:
     A plain saved StaticEmbedding is evaluated with numpy: the same vectors without importing torch,
     which made up 350 of the 660 MB of a serving process (`bench/memory_bench.py --before`).
     """
-    from knowledge.static_encoder import StaticEmbeddingEncoder, is_static_embedding
+    from bot.nlu.static_encoder import StaticEmbeddingEncoder, is_static_embedding
 
     if Path(name_or_path).is_dir() and is_static_embedding(name_or_path):
         return StaticEmbeddingEncoder.load(name_or_path)

@@ -10,44 +10,37 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot.backend import outbox
-from bot.backend.bookings import ACTIVE
+from actions.rating import rating_buttons
+from actions.runtime import ActionServices
+from bot.backend import bookings, outbox
+from bot.backend.bookings import ACTIVE, RATEABLE
 from bot.backend.models import Booking, Conversation, Slot
 
-if TYPE_CHECKING:
-    from bot.bootstrap import Runtime
-
 log = logging.getLogger(__name__)
-# The reminder is due at this local time the day before the booking. A booking made after that moment
-# gets none: its resident has just chosen the time, and a 明天 reminder seconds later is noise.
-REMINDER_AT = dt.time(18, 0)
 REMINDER = "温馨提醒：您预约的{service}在明天{time}（预约号{number}）。如需改期或取消，直接跟我说就行。"
 RATING_REQUEST = "您预约的{service}（{number}）已经结束，请为这次服务打个分："
 
 
-async def queue_booking_messages(runtime: Runtime, now: dt.datetime) -> int:
+async def queue_booking_messages(services: ActionServices, now: dt.datetime) -> int:
     """Queue tomorrow's reminders and finished bookings' rating requests; returns messages queued."""
-    from actions.rating import rating_buttons
-
     queued = 0
-    async with runtime.sessionmaker() as session, session.begin():
+    async with services.sessionmaker() as session, session.begin():
         stmt = (
             select(Booking)
             .join(Slot, Slot.id == Booking.slot_id)
             .where(
-                Booking.status == ACTIVE,
                 Booking.conversation_id.is_not(None),
                 (
-                    (Booking.reminder_sent.is_(False) & (Slot.start_at > now)
+                    ((Booking.status == ACTIVE) & Booking.reminder_sent.is_(False) & (Slot.start_at > now)
                      & (Slot.start_at < now + dt.timedelta(days=2)))
-                    | (Booking.rating_requested.is_(False) & (Slot.end_at <= now))
+                    # Served or not marked: asked to rate; marked 未到场 (or cancelled): never.
+                    | (Booking.status.in_(RATEABLE) & Booking.rating_requested.is_(False) & (Slot.end_at <= now))
                 ),
             )
         )
@@ -55,8 +48,8 @@ async def queue_booking_messages(runtime: Runtime, now: dt.datetime) -> int:
             conv = await session.get(Conversation, booking.conversation_id)
             if conv is None:
                 continue
-            tz = ZoneInfo(runtime.services.community(conv.community.code).timezone)
-            svc = runtime.catalog.get(booking.service_id)
+            tz = ZoneInfo(services.community(conv.community.code).timezone)
+            svc = services.catalog.get(booking.service_id)
             service = svc.name if svc is not None else "服务"
             start = booking.slot.start_at.astimezone(tz)
             if booking.slot.end_at <= now:
@@ -73,9 +66,10 @@ async def queue_booking_messages(runtime: Runtime, now: dt.datetime) -> int:
 
 
 def reminder_due(booking: Booking, start: dt.datetime, now: dt.datetime) -> bool:
-    """Whether the day-before reminder of a booking starting at `start` (local time) is due now."""
-    due = dt.datetime.combine(start.date() - dt.timedelta(days=1), REMINDER_AT, start.tzinfo)
-    return due <= now < start and booking.created_at < due
+    """Whether the day-before reminder of a booking starting at `start` (local time) is due now (when, and
+    which bookings get one: `bookings.reminder_moment`, `bookings.gets_reminder`)."""
+    due = bookings.reminder_moment(start)
+    return due <= now < start and bookings.gets_reminder(booking.created_at, start)
 
 
 async def _claim(session: AsyncSession, booking_id: int, flag: InstrumentedAttribute[bool]) -> bool:
@@ -86,11 +80,11 @@ async def _claim(session: AsyncSession, booking_id: int, flag: InstrumentedAttri
     return bool(getattr(result, "rowcount", 0))
 
 
-async def run_periodically(runtime: Runtime, stop: asyncio.Event, interval: float = 60.0) -> None:
+async def run_periodically(services: ActionServices, stop: asyncio.Event, interval: float = 60.0) -> None:
     """The app's background loop for time-driven messages; one failed round is logged, never fatal."""
     while not stop.is_set():
         try:
-            await queue_booking_messages(runtime, runtime.services.clock())
+            await queue_booking_messages(services, services.clock())
         except Exception:
             log.exception("booking reminders round failed")
         try:

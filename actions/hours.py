@@ -1,5 +1,8 @@
-"""A community's opening hours as staff set them in the console, over those of its settings file.
+"""A community's opening hours as staff set them in the console, over those of its settings file, and the
+slot schedules cut from them.
 
+It joins the stored hours (the backend) with the community's settings file and the service's booking
+rules (the catalog), so it sits above both; the console, the staff API and the booking actions use it.
 Slots are cut lazily, so the stored hours apply to days nobody has looked at yet; a day that already has
 slots keeps them (bookings may hang on them), and staff adjust it slot by slot if they need to.
 """
@@ -11,16 +14,30 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.backend.bookings import SlotSchedule
+from bot.backend.bookings import SlotSchedule, ensure_slots
 from bot.backend.models import Community, Slot, StaffUser
 from bot.backend.office_hours import OfficeHours
 from bot.backend.staff_actions import audit
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from knowledge.community import check_opening_hours, parse_hours
+from knowledge.loader import Catalog
 from knowledge.schema import CommunitySettings, Service
 
 # A schedule that cuts nothing: a day already materialised is left as it is.
 _NO_HOURS = ""
+
+
+def schedule_for(service: Service, community: CommunitySettings) -> SlotSchedule:
+    """The service's slot schedule in this community: its own hours, or the community's."""
+    b = service.booking
+    assert b is not None, "only bookable services have a schedule"
+    return SlotSchedule(
+        hours=b.hours or community.opening_hours,
+        slot_minutes=b.slot_minutes,
+        capacity=b.capacity,
+        weekdays=list(b.weekdays),
+        timezone=community.timezone,
+    )
 
 
 def normalise(hours: str) -> str:
@@ -58,8 +75,6 @@ async def slot_schedule(session: AsyncSession, community_id: int, service: Servi
     Every caller that cuts slots (resident booking, console and staff API day views) goes through here,
     so a change of hours takes effect in one place.
     """
-    from actions.slots import schedule_for
-
     schedule = schedule_for(service, await effective_settings(session, community_id, settings))
     existing = (await session.execute(select(func.count(Slot.id)).where(
         Slot.community_id == community_id, Slot.service_id == service.id, Slot.day == day))).scalar_one()
@@ -80,3 +95,21 @@ def set_opening_hours(session: AsyncSession, staff: StaffUser, community: Commun
           opening_hours=community.opening_hours)
     return community.opening_hours
 
+
+def bookable(catalog: Catalog, service_id: str) -> Service:
+    """A bookable service of the catalog, or NotFound."""
+    svc = catalog.get(service_id)
+    if svc is None or svc.booking is None:
+        raise NotFound("no such bookable service")
+    return svc
+
+
+async def day_slots(session: AsyncSession, community: Community, service: Service, settings: CommunitySettings,
+                    day: dt.date) -> list[Slot]:
+    """A service's slots on a day, cut from its schedule first if the day was never looked at (console and
+    staff API day views)."""
+    schedule = await slot_schedule(session, community.id, service, settings, day)
+    await ensure_slots(session, community.id, service.id, day, schedule)
+    stmt = (select(Slot).where(Slot.community_id == community.id, Slot.service_id == service.id, Slot.day == day)
+            .order_by(Slot.start_at))
+    return list((await session.execute(stmt)).scalars())

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from bot.backend.reminders import queue_booking_messages
 from bot.bootstrap import build_runtime
 from bot.config import Settings
+from bot.dialogue.reminders import queue_booking_messages
 from tests.conftest import FixedClock, next_week
 from tests.resident import Resident
 
@@ -25,7 +25,8 @@ def test_web_resident_gets_a_rating_request_once_after_the_booking(
     async def twice() -> tuple[int, int]:
         runtime = build_runtime(settings, nlu=nlu, retriever=retriever, clock=clock)
         try:
-            return await queue_booking_messages(runtime, clock()), await queue_booking_messages(runtime, clock())
+            first = await queue_booking_messages(runtime.services, clock())
+            return first, await queue_booking_messages(runtime.services, clock())
         finally:
             await runtime.close()
 

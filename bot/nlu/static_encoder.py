@@ -6,7 +6,7 @@ it cost a serving process 350 of its 660 MB and 13 s of its 19 s of imports (`be
 (within 1e-6; the sums are float32 in either case, only their order may differ) from the same saved
 files, with the embedding table memory-mapped, so several workers on one machine share its pages.
 
-`is_static_embedding(path)` says whether a saved model is exactly such a model; `knowledge.encoder.
+`is_static_embedding(path)` says whether a saved model is exactly such a model; `bot.nlu.encoder.
 load_encoder` uses it to choose between this and sentence-transformers.
 """
 

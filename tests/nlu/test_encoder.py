@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knowledge.encoder import _batches, build_tokenizer, load_encoder, spaced_chars, train_encoder
+from bot.nlu.encoder import _batches, build_tokenizer, load_encoder, spaced_chars, train_encoder
 
 PAIRS = [
     ("高龄补贴", "高龄津贴申领；长寿金"),
