@@ -15,7 +15,7 @@ import itertools
 import json
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,27 @@ def service_to_row(s: Service) -> dict[str, Any]:
     }
 
 
+def fill_text_sheet(ws: Any, headings: Sequence[str], rows: Iterable[Sequence[object]], *,
+                    wide: Container[str] = (), freeze: str = "A2", narrow_width: int = 16) -> None:
+    """Fill an openpyxl sheet the way staff read it in Excel or WPS: bold headings, wrapped cells stored as
+    text (numbers keep their leading zeros, a phone number never becomes 1.38E+10), wide columns for the
+    `wide` headings, the heading row (and columns before `freeze`) kept in view. Shared by every export."""
+    from openpyxl.styles import Alignment, Font
+
+    ws.append(list(headings))
+    for row in rows:
+        ws.append(list(row))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for col in ws.iter_cols(min_row=2):
+        for cell in col:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.number_format = "@"
+    for i, heading in enumerate(headings, 1):
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = 40 if heading in wide else narrow_width
+    ws.freeze_panes = freeze
+
+
 def export_catalog(services: list[Service], path: Path) -> None:
     """Write the services to `path`, an .xlsx or .csv file chosen by its suffix."""
     rows = [service_to_row(s) for s in services]
@@ -142,23 +163,11 @@ def export_catalog(services: list[Service], path: Path) -> None:
             writer.writerows(rows)
         return
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
 
     wb = Workbook()
     ws = wb.active
     ws.title = "服务目录"
-    ws.append(list(HEADERS))
-    for row in rows:
-        ws.append([row[h] for h in HEADERS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for col in ws.iter_cols(min_row=2):
-        for cell in col:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            cell.number_format = "@"
-    for i, header in enumerate(HEADERS, 1):
-        ws.column_dimensions[ws.cell(1, i).column_letter].width = 40 if header in _WIDE else 16
-    ws.freeze_panes = "C2"
+    fill_text_sheet(ws, HEADERS, ([row[h] for h in HEADERS] for row in rows), wide=_WIDE, freeze="C2")
     wb.save(path)
 
 

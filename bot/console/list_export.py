@@ -13,32 +13,21 @@ from urllib.parse import quote
 
 from fastapi.responses import Response
 
+from knowledge.spreadsheet import fill_text_sheet
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_WIDE = 40
-_NARROW = 14
 
 
 def workbook_bytes(title: str, headings: Sequence[str], rows: Iterable[Sequence[object]],
                    wide: Sequence[str] = ()) -> bytes:
     """One sheet named `title`: bold headings, frozen first row, wrapped text, wide columns for long text."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
 
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]  # Excel's limit on a sheet name
-    ws.append(list(headings))
-    for row in rows:
-        ws.append(["" if v is None else str(v) for v in row])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for col in ws.iter_cols(min_row=2):
-        for cell in col:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-            cell.number_format = "@"
-    for i, heading in enumerate(headings, 1):
-        ws.column_dimensions[ws.cell(1, i).column_letter].width = _WIDE if heading in wide else _NARROW
-    ws.freeze_panes = "A2"
+    fill_text_sheet(ws, headings, (["" if v is None else str(v) for v in row] for row in rows), wide=wide,
+                    narrow_width=14)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
