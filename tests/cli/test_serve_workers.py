@@ -31,6 +31,19 @@ def _env(database_url: str, model_dir: Path) -> dict[str, str]:
             "SECRET_KEY": TEST_SECRET_KEY, "LOG_LEVEL": "WARNING"}
 
 
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Until the server answers /health; fails with the server's log if it exits first."""
+    for _ in range(1200):
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+        time.sleep(0.1)
+    raise AssertionError("server did not start")
+
+
 def test_sqlite_refuses_several_workers(settings: Settings) -> None:
     out = subprocess.run([LINLI, "serve", "--workers", "2"], env=_env(settings.database_url, settings.model_dir),
                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
@@ -56,14 +69,7 @@ def test_two_workers_serve_one_conversation_on_postgresql(postgres_database: str
                             stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(1200):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.1)
+        _wait_healthy(proc, url, log)
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         assert len(children) >= 2, "two worker processes under the supervisor"
         sender = "web-" + secrets.token_urlsafe(24)
@@ -100,20 +106,8 @@ def test_residents_are_spread_over_the_workers_and_a_dead_worker_is_replaced(
                             env=_env(postgres_database, model_dir), cwd=PROJECT_ROOT,
                             stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     url = f"http://127.0.0.1:{port}"
-
-    def wait_healthy() -> None:
-        for _ in range(1200):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.1)
-        raise AssertionError("server did not start")
-
     try:
-        wait_healthy()
+        _wait_healthy(proc, url, log)
         time.sleep(2)  # both workers up, not only the first to answer
         before = {pid: _cpu_seconds(pid) for pid in _workers(proc.pid)}
         # 30 residents, each on a keep-alive connection of its own, as 30 phones would be.
@@ -132,7 +126,7 @@ def test_residents_are_spread_over_the_workers_and_a_dead_worker_is_replaced(
                 break
             time.sleep(0.1)
         assert victim not in _workers(proc.pid) and len(_workers(proc.pid)) >= len(used)
-        wait_healthy()
+        _wait_healthy(proc, url, log)
         for _ in range(6):  # whichever worker a new connection reaches answers
             assert httpx.post(f"{url}/api/v1/messages", json={"text": "你好"}, timeout=30).status_code == 200
     finally:
