@@ -6,17 +6,21 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from bot.api.deps import RuntimeDep
 from bot.backend import nlu_review
-from bot.backend.models import StaffUser
+from bot.backend.models import StaffUser, utcnow
+from bot.backend.staff_actions import audit
 from bot.bootstrap import Runtime
 from bot.console.jobs import JobBoard
 from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, visible
 from bot.errors import InvalidInput
+from bot.nlu import active_model, load_embedded
 
 router = APIRouter(prefix="/console")
+MAX_CANDIDATES_SHOWN = 5
 
 
 def domain_lists(runtime: Runtime) -> tuple[list[str], list[str]]:
@@ -45,6 +49,7 @@ async def _page(request: Request, runtime: Runtime, session: SessionDep, staff: 
              *await nlu_review.to_review(session, staff, threshold)]
     done = await nlu_review.corrections(session, staff)
     return render(request, "nlu.html", runtime, staff, status_code=status_code,  # type: ignore[no-any-return]
+                  models=_models(runtime),
                   items=items, threshold=threshold, intents=intents, entities=entities, done=done[-20:][::-1],
                   total=len(done), job=board(request).get("retrain"), error=error, error_id=error_id,
                   form=form or {})
@@ -96,12 +101,56 @@ async def export(session: SessionDep, staff: StaffDep) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
+def _models(runtime: Runtime) -> dict[str, Any]:
+    """The model in use and the retrained candidates, read from MODEL_DIR (the same for every process)."""
+    model_dir = runtime.settings.model_dir
+    active = active_model.read_active(model_dir)
+    serving = active_model.active_path(model_dir)
+    return {"active": active, "serving": serving.name,
+            "candidates": active_model.candidates(model_dir)[:MAX_CANDIDATES_SHOWN]}
+
+
+@router.post("/nlu/models/{name}/activate")
+async def activate_model(name: str, runtime: RuntimeDep, session: SessionDep, staff: CheckedStaffDep) -> Response:
+    """Put a retrained model into use; every server process switches within a few seconds."""
+    require_admin(staff)
+    settings = runtime.settings
+    try:
+        chosen = await run_in_threadpool(active_model.activate, settings.model_dir, name, by=staff.username,
+                                         at=utcnow(), check=lambda path: load_embedded(settings, path))
+    except InvalidInput as exc:
+        raise ConsoleError(409, str(exc)) from exc
+    audit(session, staff, "nlu_activate", "model", name,
+          previous=chosen.previous.name if chosen.previous else None)
+    await _switch_here(runtime)
+    return RedirectResponse("/console/nlu#models", status_code=303)
+
+
+@router.post("/nlu/models/rollback")
+async def roll_back_model(runtime: RuntimeDep, session: SessionDep, staff: CheckedStaffDep) -> Response:
+    """Go back to the model in use before the last change."""
+    require_admin(staff)
+    try:
+        back = active_model.roll_back(runtime.settings.model_dir, by=staff.username, at=utcnow())
+    except InvalidInput as exc:
+        raise ConsoleError(409, str(exc)) from exc
+    audit(session, staff, "nlu_rollback", "model", back.path.name,
+          previous=back.previous.name if back.previous else None)
+    await _switch_here(runtime)
+    return RedirectResponse("/console/nlu#models", status_code=303)
+
+
+async def _switch_here(runtime: Runtime) -> None:
+    """This process switches at once (the others within their check interval), off the event loop."""
+    nlu = runtime.dialogue.nlu
+    if isinstance(nlu, active_model.ReloadingNlu):
+        await run_in_threadpool(nlu.reload)
+
+
 @router.post("/nlu/retrain")
 async def retrain(request: Request, runtime: RuntimeDep, session: SessionDep, staff: CheckedStaffDep) -> Response:
     """Train a new model with the corrections in the background; the live model stays as it is."""
     require_admin(staff)
-    from bot.backend.staff_actions import audit
-
     text = nlu_review.export_yaml(await nlu_review.corrections(session, staff))
     settings = runtime.settings
     work: Any = request.app.state.console_retrain

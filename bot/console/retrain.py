@@ -1,8 +1,9 @@
 """Retraining the NLU with staff corrections, into a fresh directory, with accuracy before and after.
 
-The live model is never replaced: the new one is written next to it and staff (or the deployment) decide
-whether to switch. Accuracy is measured on the held-out set the `NLU_HELDOUT` setting names, otherwise on
-the corrections themselves (which the new model has seen, so that figure only shows they were learnt).
+The live model is never replaced: the new one is written next to it (MODEL_DIR/candidates) with its report,
+and an administrator puts it into use from the console, or goes back (`bot.nlu.active_model`). Accuracy is
+measured on the held-out set the `NLU_HELDOUT` setting names, otherwise on the corrections themselves
+(which the new model has seen, so that figure only shows they were learnt).
 """
 
 from __future__ import annotations
@@ -55,7 +56,12 @@ def retrain(settings: Settings, corrections_yaml: str, out_root: Path,
         examples, measured_on = load_training_data(heldout).examples, f"{heldout.name}（留出测试集）"
     else:
         examples, measured_on = corrections, "纠错样本本身（新模型训练时见过，只说明已学会）"
-    return {"model_dir": str(out), "measured_on": measured_on, "examples": len(examples),
-            "corrections": len(corrections),
-            "before": _accuracy(settings.nlu_model_dir, settings, examples),
-            "after": _accuracy(out, settings, examples)}
+    from bot.nlu.active_model import active_path, write_report
+
+    report = {"model_dir": str(out), "measured_on": measured_on, "examples": len(examples),
+              "corrections": len(corrections),
+              "before": _accuracy(active_path(settings.model_dir), settings, examples),
+              "after": _accuracy(out, settings, examples),
+              "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    write_report(out, report)  # last: a candidate with a report is complete and may be put into use
+    return report

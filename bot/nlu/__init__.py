@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from bot.nlu.types import EntityDict, IntentScore, NluParser, ParseResult
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from bot.config import Settings
     from bot.nlu.engine import EmbeddedNlu
     from bot.nlu.rasa_backend import RasaHttpNlu
@@ -17,18 +19,23 @@ if TYPE_CHECKING:
 
 
 def build_parser(settings: Settings) -> NluParser:
-    """The parser the settings ask for: the embedded model in `settings.nlu_model_dir`, or Rasa over HTTP."""
+    """The parser the settings ask for: the embedded model staff put into use (`bot.nlu.active_model`; by
+    default `settings.nlu_model_dir`), or Rasa over HTTP."""
     if settings.nlu_backend == "rasa":
         from bot.nlu.rasa_backend import RasaHttpNlu
 
         return RasaHttpNlu(settings.rasa_url)
+    from bot.nlu.active_model import ReloadingNlu
+
+    return ReloadingNlu(settings.model_dir, lambda path: load_embedded(settings, path))
+
+
+def load_embedded(settings: Settings, model_dir: Path) -> EmbeddedNlu:
+    """The embedded model in `model_dir`, with the settings' threshold and message length."""
     from bot.nlu.engine import EmbeddedNlu
 
-    return EmbeddedNlu.load(
-        settings.nlu_model_dir,
-        fallback_threshold=settings.nlu_fallback_threshold,
-        max_chars=settings.max_message_chars,
-    )
+    return EmbeddedNlu.load(model_dir, fallback_threshold=settings.nlu_fallback_threshold,
+                            max_chars=settings.max_message_chars)
 
 
 def __getattr__(name: str) -> object:

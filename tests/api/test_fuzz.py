@@ -170,6 +170,8 @@ CONSOLE_FORMS = {
     "/console/nlu/messages/{message_id}/correct": ("intent", "entities"),
     "/console/nlu/messages/{message_id}/dismiss": (),
     "/console/nlu/retrain": (),
+    "/console/nlu/models/{name}/activate": (),
+    "/console/nlu/models/rollback": (),
     "/console/catalog/services/{service_id}/edit": ("name", "aliases", "summary", "fees", "online"),
     "/console/catalog/import": ("sheet",),
     "/console/catalog/reindex": (),
@@ -660,7 +662,7 @@ def _ids(seed: Seed) -> dict[str, st.SearchStrategy[str]]:
     """Values for each kind of path parameter: the seed's own (the interesting ones) or anything."""
     own = {"escalation_id": str(seed.escalation_id), "number": seed.work_order, "slot_id": str(seed.slot_id),
            "conversation_id": str(seed.conversation_id), "rating_id": "1", "message_id": "1",
-           "service_id": "bathing-assistance"}
+           "service_id": "bathing-assistance", "name": "nlu"}
     return {name: st.one_of(st.just(value), st.just(seed.booking), fz.path_ids()) for name, value in own.items()}
 
 
