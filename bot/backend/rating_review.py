@@ -19,6 +19,7 @@ from bot.backend.outbox import notify
 from bot.backend.ratings import FOLLOW_UP_AT_OR_BELOW
 from bot.backend.staff_actions import audit
 from bot.backend.statuses import FollowUpStatus
+from bot.backend.wording import joined, say
 from bot.errors import InvalidInput, NotFound
 
 NEXT_STEP: dict[str, FollowUpStatus] = {
@@ -178,8 +179,8 @@ async def _conversation(session: AsyncSession, rating: Rating) -> Conversation |
 
 def rectified_notice(rating: Rating, note: str) -> str:
     """What the resident is told once their poor rating has been acted on."""
-    done = f"：{note.rstrip('。.！!')}。" if note else "。"
-    return f"您好，您之前给出的“{rating.label}”评价，社区已经回访并完成整改{done}感谢您的监督，有问题随时跟我说。"
+    done = joined("note_joiner", note.rstrip("。.！!")) + "。"
+    return say("rating_put_right", label=rating.label, done=done)
 
 
 async def advance_follow_up(session: AsyncSession, rating: Rating, staff: StaffUser, note: str) -> str:

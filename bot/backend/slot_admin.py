@@ -18,6 +18,7 @@ from bot.backend.outbox import notify
 from bot.backend.residents import get_community
 from bot.backend.staff_actions import audit
 from bot.backend.statuses import BookingStatus
+from bot.backend.wording import joined, say
 from bot.errors import InvalidInput, NotFound
 
 
@@ -150,8 +151,8 @@ async def visible_booking(session: AsyncSession, staff: StaffUser, number: str) 
 
 def cancel_notice(number: str, service_name: str, reason: str) -> str:
     """What the resident is told when the community cancels their booking."""
-    why = f"，原因：{reason}" if reason else ""
-    return f"很抱歉，您的预约{number}（{service_name}）已被社区取消{why}。需要的话可以重新预约，或回复“转人工”。"
+    return say("booking_cancelled_by_community", number=number, service=service_name,
+               reason=joined("reason_joiner", reason))
 
 
 async def cancel_by_staff(session: AsyncSession, booking: Booking, staff: StaffUser, reason: str,

@@ -18,6 +18,7 @@ from bot.backend import escalations, workorders
 from bot.backend.models import AuditLog, Conversation, Escalation, Message, StaffUser, WorkOrder
 from bot.backend.outbox import notify
 from bot.backend.statuses import WorkOrderStatus
+from bot.backend.wording import joined, say
 from bot.errors import NotFound
 
 HANDED_BACK = "工作人员已结束人工服务。后面有需要，直接跟我说就行。"
@@ -112,8 +113,8 @@ async def change_work_order_status(session: AsyncSession, order: WorkOrder, staf
     conv = await session.get(Conversation, order.conversation_id)
     if conv is None:
         return
-    suffix = f"：{note}" if note else ""
-    await notify(session, conv, f"您的工单{order.number}状态更新为“{order.status}”{suffix}。", kind="status")
+    await notify(session, conv, say("work_order_status", number=order.number, status=order.status,
+                                    note=joined("note_joiner", note)), kind="status")
     if order.status == WorkOrderStatus.DONE:
-        await notify(session, conv, f"工单{order.number}已办结，请您对这次处理打个分：", kind="rating_request",
+        await notify(session, conv, say("work_order_done_rating", number=order.number), kind="rating_request",
                      buttons=rating_buttons(order.number))

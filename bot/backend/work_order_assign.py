@@ -13,6 +13,7 @@ from bot.backend.models import Conversation, StaffUser, WorkOrder
 from bot.backend.outbox import notify
 from bot.backend.staff_actions import audit
 from bot.backend.statuses import WorkOrderStatus
+from bot.backend.wording import say
 from bot.errors import InvalidInput
 
 MAX_ASSIGNEE = 64
@@ -20,9 +21,7 @@ MAX_ASSIGNEE = 64
 
 def assigned_notice(number: str, assignee: str, reassigned: bool) -> str:
     """What the resident is told when their work order is handed to someone."""
-    if reassigned:
-        return f"您的工单{number}已转由{assignee}处理，有进展会及时告诉您。"
-    return f"您的工单{number}已由{assignee}受理，有进展会及时告诉您。"
+    return say("work_order_reassigned" if reassigned else "work_order_assigned", number=number, assignee=assignee)
 
 
 async def assign(session: AsyncSession, order: WorkOrder, staff: StaffUser, assignee: str) -> bool:

@@ -21,10 +21,9 @@ from actions.runtime import ActionServices
 from bot.backend import bookings, outbox
 from bot.backend.bookings import ACTIVE, RATEABLE
 from bot.backend.models import Booking, Conversation, Slot
+from bot.backend.wording import say
 
 log = logging.getLogger(__name__)
-REMINDER = "温馨提醒：您预约的{service}在明天{time}（预约号{number}）。如需改期或取消，直接跟我说就行。"
-RATING_REQUEST = "您预约的{service}（{number}）已经结束，请为这次服务打个分："
 
 
 async def queue_booking_messages(services: ActionServices, now: dt.datetime) -> int:
@@ -54,12 +53,14 @@ async def queue_booking_messages(services: ActionServices, now: dt.datetime) -> 
             start = booking.slot.start_at.astimezone(tz)
             if booking.slot.end_at <= now:
                 if await _claim(session, booking.id, Booking.rating_requested):
-                    await outbox.notify(session, conv, RATING_REQUEST.format(service=service, number=booking.number),
-                                        kind="rating_request", buttons=rating_buttons(booking.number))
+                    text = say("booking_rating_request", service=service, number=booking.number)
+                    await outbox.notify(session, conv, text, kind="rating_request",
+                                        buttons=rating_buttons(booking.number))
                     queued += 1
             elif reminder_due(booking, start, now):
                 if await _claim(session, booking.id, Booking.reminder_sent):
-                    text = REMINDER.format(service=service, time=start.strftime("%H:%M"), number=booking.number)
+                    text = say("booking_reminder", service=service, time=start.strftime("%H:%M"),
+                               number=booking.number)
                     await outbox.notify(session, conv, text, kind="reminder")
                     queued += 1
     return queued
