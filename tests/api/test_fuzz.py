@@ -805,7 +805,9 @@ def test_telegram_webhook_takes_only_its_secret_and_survives_any_update(target: 
     wrong = fz.either(st.none(), fz.header_values(), st.sampled_from(near))
 
     @fuzz(FUZZ_CASES["webhook"])
-    @given(secret=fz.either(st.just(HOOK_SECRET), wrong),
+    # The right secret two times in three: a run must reach the update handling often enough to mean
+    # something (assert_reached), whichever way the hash seed orders what the strategies draw from.
+    @given(secret=fz.either(st.just(HOOK_SECRET), st.just(HOOK_SECRET), wrong),
            shaped=st.booleans(), update=fz.telegram_updates(update_ids), other=fz.telegram_bodies(),
            enc=fz.MOSTLY_ASCII, ctype=fz.content_types(), extra=extra_headers())
     @example(secret=HOOK_SECRET, shaped=False, update={}, other=[1, 2], enc=fz.Encoding("ascii"),

@@ -9,8 +9,9 @@ from bot.config import PROJECT_ROOT
 
 
 def test_a_status_change_reads_with_and_without_a_note() -> None:
-    assert say("work_order_status", number="GD20261207001", status="处理中",
-               note=joined("note_joiner", "电工明天上午上门")) == "您的工单GD20261207001状态更新为“处理中”：电工明天上午上门。"
+    with_note = say("work_order_status", number="GD20261207001", status="处理中",
+                    note=joined("note_joiner", "电工明天上午上门"))
+    assert with_note == "您的工单GD20261207001状态更新为“处理中”：电工明天上午上门。"
     assert say("work_order_status", number="GD20261207001", status="已受理",
                note=joined("note_joiner", "")) == "您的工单GD20261207001状态更新为“已受理”。"
 
