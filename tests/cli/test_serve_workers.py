@@ -44,6 +44,24 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
     raise AssertionError("server did not start")
 
 
+def _serve_two_workers(database_url: str, model_dir: Path,
+                       tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`linli serve --workers 2` on a free port, answering /health; the process, its URL and its log."""
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen([LINLI, "serve", "--workers", "2", "--port", str(port), "--no-access-log"],
+                            env=_env(database_url, model_dir), cwd=PROJECT_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(proc, url, log)
+    except BaseException:
+        proc.kill()
+        proc.wait(timeout=30)
+        raise
+    return proc, url, log
+
+
 def test_sqlite_refuses_several_workers(settings: Settings) -> None:
     out = subprocess.run([LINLI, "serve", "--workers", "2"], env=_env(settings.database_url, settings.model_dir),
                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
@@ -62,14 +80,8 @@ def test_a_server_without_a_secret_key_does_not_start(settings: Settings) -> Non
 @pytest.mark.postgres
 def test_two_workers_serve_one_conversation_on_postgresql(postgres_database: str, model_dir: Path,
                                                          tmp_path: Path) -> None:
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    proc = subprocess.Popen([LINLI, "serve", "--workers", "2", "--port", str(port), "--no-access-log"],
-                            env=_env(postgres_database, model_dir), cwd=PROJECT_ROOT,
-                            stdout=subprocess.DEVNULL, stderr=log.open("wb"))
-    url = f"http://127.0.0.1:{port}"
+    proc, url, log = _serve_two_workers(postgres_database, model_dir, tmp_path)
     try:
-        _wait_healthy(proc, url, log)
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         assert len(children) >= 2, "two worker processes under the supervisor"
         sender = "web-" + secrets.token_urlsafe(24)
@@ -100,14 +112,8 @@ def _workers(pid: int) -> list[int]:
 @pytest.mark.postgres
 def test_residents_are_spread_over_the_workers_and_a_dead_worker_is_replaced(
         postgres_database: str, model_dir: Path, tmp_path: Path) -> None:
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    proc = subprocess.Popen([LINLI, "serve", "--workers", "2", "--port", str(port), "--no-access-log"],
-                            env=_env(postgres_database, model_dir), cwd=PROJECT_ROOT,
-                            stdout=subprocess.DEVNULL, stderr=log.open("wb"))
-    url = f"http://127.0.0.1:{port}"
+    proc, url, log = _serve_two_workers(postgres_database, model_dir, tmp_path)
     try:
-        _wait_healthy(proc, url, log)
         time.sleep(2)  # both workers up, not only the first to answer
         before = {pid: _cpu_seconds(pid) for pid in _workers(proc.pid)}
         # 30 residents, each on a keep-alive connection of its own, as 30 phones would be.
