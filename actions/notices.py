@@ -17,33 +17,29 @@ from actions.runtime import get_services, session_scope
 from bot.backend.notices import set_notices_off
 
 
-class _NoticesSwitch(Action):
-    """Turn the resident's ordinary community notices off or on, and say so."""
-
-    notices_off: bool
-    response: str
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[Any]:
-        async with session_scope() as session:
-            ctx = await load_context(session, tracker, get_services())
-            await set_notices_off(session, ctx.conversation.resident_id, self.notices_off)
-        dispatcher.utter_message(response=self.response)
-        return []
-
-
-class ActionStopNotices(_NoticesSwitch):
+class ActionStopNotices(Action):
     """No more ordinary community notices for this resident."""
-
-    notices_off, response = True, "utter_notices_stopped"
 
     def name(self) -> str:
         return "action_stop_notices"
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[Any]:
+        async with session_scope() as session:
+            ctx = await load_context(session, tracker, get_services())
+            await set_notices_off(session, ctx.conversation.resident_id, True)
+        dispatcher.utter_message(response="utter_notices_stopped")
+        return []
 
-class ActionResumeNotices(_NoticesSwitch):
+
+class ActionResumeNotices(Action):
     """Community notices again for a resident who had stopped them."""
-
-    notices_off, response = False, "utter_notices_resumed"
 
     def name(self) -> str:
         return "action_resume_notices"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[Any]:
+        async with session_scope() as session:
+            ctx = await load_context(session, tracker, get_services())
+            await set_notices_off(session, ctx.conversation.resident_id, False)
+        dispatcher.utter_message(response="utter_notices_resumed")
+        return []
