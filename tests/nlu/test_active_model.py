@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +107,17 @@ def test_every_process_follows_the_choice_and_keeps_serving_through_a_bad_one(mo
 
 
 def test_a_parse_looks_for_a_change_in_the_background(model_dir: Path) -> None:
-    parser = ReloadingNlu(model_dir, Named, check_seconds=0.0)
+    release = threading.Event()
+
+    def slow(path: Path) -> Named:
+        if path.name != "nlu":
+            assert release.wait(10)  # the new model takes a while to load
+        return Named(path)
+
+    parser = ReloadingNlu(model_dir, slow, check_seconds=0.0)
     _candidate(model_dir, "nlu-1")
     active_model.activate(model_dir, "nlu-1", by="boss", at=AT, check=Named)
     assert parser.parse("你好")["model"] == "nlu"  # answered at once by the model in memory
+    release.set()
     parser.wait()
     assert parser.parse("你好")["model"] == "nlu-1"
