@@ -28,7 +28,7 @@ from bot.backend import residents
 from bot.backend.escalations import open_escalation
 from bot.backend.models import ChannelIdentity, Community, Conversation, Message, ProcessedInbound
 from bot.config import Settings
-from bot.dialogue import choices
+from bot.dialogue import choices, photos
 from bot.dialogue.agreement import check_agreement
 from bot.dialogue.domain import Button, Domain, Reply
 from bot.dialogue.policy import RULES, decide, during_handoff
@@ -266,7 +266,7 @@ class DialogueEngine:
             turn = Turn(session=session, conversation=conv, state=state, parse=parse,
                         text=rest if greeted else text, greeting=lead if greeted else "",
                         channel=msg.channel, now=now, domain=self.domain, actions=self.actions)
-            turn.state["metadata"] = _safe_metadata(msg.metadata)
+            turn.state["metadata"] = photos.gather(state, _safe_metadata(msg.metadata), now)
             if conv.status == "handoff":
                 if await during_handoff(turn, self.settings.nlu_fallback_threshold):
                     pass  # danger is answered at once, even while staff have the conversation
@@ -285,6 +285,7 @@ class DialogueEngine:
                 if conv.status == "handoff":
                     state["handoff_notified"] = True  # the handoff reply already said staff will answer
             state.pop("metadata", None)
+            photos.settle(state, [e.kind for e in turn.events])
             choices.remember(state, turn.replies)
             if msg.channel == "voice" and self.speech is not None:
                 choices.speak_all(turn.replies, self.domain.render, self.speech)

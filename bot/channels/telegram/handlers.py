@@ -7,7 +7,6 @@ answered once: the engine refuses the repeat by message id, and the channel does
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +32,6 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 CHANNEL = "telegram"
 MAX_TEXT = 4000  # Telegram allows 4096 characters a message
-PHOTO_MEMORY_SECONDS = 30 * 60
 
 
 def _chunks(body: str) -> list[str]:
@@ -50,8 +48,6 @@ class TelegramChannel:
         self.flood = FloodGuard(RateLimits(runtime.settings), runtime.settings.rate_limit_per_minute)
         self.seen = RecentIds()
         self._elderly: dict[str, bool] = {}
-        # Photos wait here until the request they belong to is filed (forms read metadata on submit).
-        self._photos: dict[str, tuple[float, list[str]]] = {}
 
     # --- gate -------------------------------------------------------------------------------------
 
@@ -143,11 +139,10 @@ class TelegramChannel:
         await self.converse(update, context, text("location_text", location=place), {"location": loc})
 
     async def on_photo(self, update: Update, context: Context) -> None:
-        """A photo is kept (by file id) for the request it belongs to; its caption is the message."""
+        """A photo travels by file id (the engine keeps it for its request); its caption is the message."""
         message = update.message
         assert message is not None and message.photo
         file_id = message.photo[-1].file_id
-        self._add_photo(str(update.effective_user.id), file_id)  # type: ignore[union-attr]
         caption = strip_mention(message.caption or "", context.bot) or text("photo_default")
         await self.converse(update, context, caption, {"photo": file_id})
 
@@ -207,9 +202,6 @@ class TelegramChannel:
         sender = str(user.id)
         chat_id = chat.id if chat is not None else user.id
         meta = dict(metadata or {})
-        photos = self._pending_photos(sender)
-        if photos:
-            meta["photos"] = photos
         result = await self.runtime.dialogue.handle(
             InboundMessage(
                 sender=sender,
@@ -222,8 +214,6 @@ class TelegramChannel:
         )
         if result.duplicate:
             return
-        if result.did("work_order_filed"):  # the photos sent before it went with the work order
-            self._photos.pop(sender, None)
         sent: list[Reply] = []
         try:
             await self.deliver(context.bot, chat_id, sender, result.replies, sent=sent)
@@ -312,14 +302,3 @@ class TelegramChannel:
         return await residents.ensure_identity(
             session, CHANNEL, str(user.id), community, str(chat.id) if chat is not None else None
         )
-
-    def _add_photo(self, sender: str, file_id: str) -> None:
-        photos = self._pending_photos(sender)
-        self._photos[sender] = (time.monotonic(), [*photos, file_id][-10:])
-
-    def _pending_photos(self, sender: str) -> list[str]:
-        entry = self._photos.get(sender)
-        if entry is None or time.monotonic() - entry[0] > PHOTO_MEMORY_SECONDS:
-            self._photos.pop(sender, None)
-            return []
-        return entry[1]

@@ -35,7 +35,7 @@ from bot.backend.leadership import lock_key
 from bot.backend.models import KfSyncCursor
 from bot.bootstrap import Runtime
 from bot.channels.wechat.api import WeChatApi
-from bot.channels.wechat.common import PendingPhotos, client_address
+from bot.channels.wechat.common import client_address
 from bot.channels.wechat.kf_push import QUEUED_FOR_HUMAN, STATE_UNCHANGED, WITH_HUMAN, KfPush, messages_of
 from bot.channels.wechat.texts import text
 from bot.dialogue.domain import Reply
@@ -60,7 +60,6 @@ class CustomerService:
         self.api = api
         self.crypto = WeChatCrypto(settings.wecom_kf_token.get_secret_value(),
                                    settings.wecom_kf_aes_key.get_secret_value(), settings.wecom_corp_id)
-        self.photos = PendingPhotos()
         self.push = KfPush(runtime, api)
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -201,7 +200,6 @@ class CustomerService:
             await self.converse(open_kfid, user, msgid, body)
         elif kind == "image":
             media = str((item.get("image") or {}).get("media_id") or "")
-            self.photos.add(user, media)
             await self.converse(open_kfid, user, msgid, text("photo_default"), {"photo": media})
         elif kind == "location":
             loc_data = item.get("location") or {}
@@ -228,14 +226,10 @@ class CustomerService:
                        metadata: dict[str, Any] | None = None) -> None:
         """One turn, its replies sent (not again for a repeated msgid), and staff called in on a handoff."""
         meta = dict(metadata or {})
-        photos = self.photos.pending(user)
-        if photos:
-            meta["photos"] = photos
         result = await self.runtime.dialogue.handle(InboundMessage(
             sender=user, text=body, channel=CHANNEL, message_id=msgid or None, chat_id=open_kfid, metadata=meta))
         if result.duplicate:
             return
-        self.photos.settle(user, result)
         sent: list[Reply] = []
         try:
             await self.send(open_kfid, user, result.replies, sent=sent)

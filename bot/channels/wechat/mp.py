@@ -26,7 +26,7 @@ from wechatpy.utils import check_signature
 
 from bot.backend import outbox, residents
 from bot.bootstrap import Runtime
-from bot.channels.wechat.common import PendingPhotos, client_address
+from bot.channels.wechat.common import client_address
 from bot.channels.wechat.split import split_text
 from bot.channels.wechat.texts import text
 from bot.dialogue.engine import InboundMessage, TurnResult
@@ -48,7 +48,6 @@ class OfficialAccount:
         self.token = settings.wechat_mp_token.get_secret_value()
         aes = settings.wechat_mp_aes_key.get_secret_value() if settings.wechat_mp_aes_key else ""
         self.crypto = WeChatCrypto(self.token, aes, settings.wechat_mp_app_id) if aes else None
-        self.photos = PendingPhotos()
         self._late: set[asyncio.Task[None]] = set()
 
     def router(self) -> APIRouter:
@@ -119,7 +118,6 @@ class OfficialAccount:
             return await self.converse(message, heard, {"elderly": True, "voice": True})
         if kind == "image":
             media = str(message.media_id or message.image or "")
-            self.photos.add(message.source, media)
             return await self.converse(message, text("photo_default"), {"photo": media})
         if kind == "location":
             try:
@@ -147,9 +145,6 @@ class OfficialAccount:
         """One turn; its replies joined for the passive reply, what does not fit pushed after it."""
         sender = message.source
         meta = dict(metadata or {})
-        photos = self.photos.pending(sender)
-        if photos:
-            meta["photos"] = photos
         inbound = InboundMessage(sender=sender, text=body, channel=CHANNEL, message_id=_message_id(message),
                                  chat_id=sender, metadata=meta)
         turn = asyncio.ensure_future(self.runtime.dialogue.handle(inbound))
@@ -161,7 +156,6 @@ class OfficialAccount:
             task.add_done_callback(self._late.discard)
             return None
         result = turn.result()
-        self.photos.settle(sender, result)
         joined = "\n\n".join(r.text.strip() for r in result.replies if r.text.strip())
         if not joined:
             return None
@@ -172,7 +166,6 @@ class OfficialAccount:
 
     async def _push_late(self, turn: asyncio.Future[TurnResult], sender: str) -> None:
         result = await turn
-        self.photos.settle(sender, result)
         if not result.duplicate:
             parts = [p for r in result.replies for p in split_text(r.text) if p.strip()]
             await self._queue(result, parts, "turn slower than the passive reply window")
