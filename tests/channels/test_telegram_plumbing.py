@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
+from bot.backend.db import sync_url
 from tests.channels.conftest import Harness
 from tests.channels.fake_bot_api import BOT_ID, BOT_USERNAME
 from tests.conftest import db_rows
@@ -126,6 +129,21 @@ async def test_elderly_mode_uses_big_reply_buttons_and_keeps_human_handy(plumbin
     await r.say("/elder")
     assert db_rows(_url(plumbing), "SELECT elderly_mode FROM residents") == [(0,)]
     assert r.last[0].params["reply_markup"] == {"remove_keyboard": True}
+
+
+async def test_elderly_mode_switched_through_another_worker_shows_at_once(plumbing: Harness) -> None:
+    """Another worker (or the console) turns elderly mode on: this process's next reply has the big buttons."""
+    r = plumbing.resident()
+    await r.say("/greet")
+    assert r.buttons == MENU and r.keyboard == []
+    engine = sa.create_engine(sync_url(_url(plumbing)))
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE residents SET elderly_mode = :on"), {"on": True})
+    engine.dispose()
+    await r.say("/greet")
+    assert r.keyboard == [["办事咨询", "预约服务"], ["报修投诉", "查询进度"], ["转人工"]] and r.buttons == []
+    await r.say("查询进度")  # the tapped title is turned back into its payload, read from the stored buttons
+    assert "没有查到您提交过的报修" in r.text, r.text  # the status check; unmapped text would not be understood
 
 
 async def test_stickers_and_voice_notes_get_a_helpful_line(plumbing: Harness) -> None:

@@ -1,10 +1,12 @@
 """Buttons on Telegram: inline keyboards with callback data, or big reply keyboards in elderly mode.
 
 Telegram limits callback data to 64 bytes. A payload that fits is sent as is; a longer one is sent as
-`#` plus a hash of the payload and remembered in a bounded in-memory map. After a restart the map is
-empty, so a hash is looked up in the buttons of the resident's recent bot messages, which the engine
-stores anyway: no extra table, and old buttons keep working. Reply-keyboard buttons send their title
-as text, which is turned back into the payload the same way.
+`#` plus a hash of the payload and remembered in a bounded in-memory map. After a restart, or when another
+worker sent the button, the map does not have it, so a hash is looked up in the buttons of the resident's
+recent bot messages, which the engine stores anyway: no extra table, and old buttons keep working (the
+hash is the same in every process, so the map is only a shortcut). Reply-keyboard buttons send their
+title as text, which is turned back into the payload from the stored buttons every time: a title map
+kept in memory would be stale as soon as another worker showed the resident a newer keyboard.
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ class ButtonMemory:
         self.sessionmaker = sessionmaker
         self.size = size
         self._payloads: OrderedDict[str, str] = OrderedDict()
-        self._titles: OrderedDict[str, dict[str, str]] = OrderedDict()
 
     def callback_data(self, payload: str) -> str:
         """What to put in a button's callback data."""
@@ -56,10 +57,6 @@ class ButtonMemory:
         key = callback_key(payload)
         self._remember(self._payloads, key, payload)
         return key
-
-    def offered(self, sender: str, buttons: Sequence[Button]) -> None:
-        """Remember the titles offered on a reply keyboard, so a tap on one maps to its payload."""
-        self._remember(self._titles, sender, {b.title: b.payload for b in buttons})
 
     async def payload_for_callback(self, sender: str, data: str) -> str | None:
         """The payload behind callback data; None when the button is unknown."""
@@ -75,11 +72,9 @@ class ButtonMemory:
 
     async def payload_for_title(self, sender: str, title: str) -> str | None:
         """The payload of a reply-keyboard button the resident tapped (its title arrives as text)."""
-        titles = self._titles.get(sender)
-        if titles is None:
-            recent = await self._recent_buttons(sender, limit=5)
-            titles = {b.title: b.payload for b in recent[0]} if recent else {}
-            self._remember(self._titles, sender, titles)
+        titles: dict[str, str] = {}
+        for buttons in reversed(await self._recent_buttons(sender, limit=5)):  # the newest keyboard wins
+            titles.update({b.title: b.payload for b in buttons})
         if title in titles:
             return titles[title]
         return HUMAN_PAYLOAD if title == text("human_title") else None

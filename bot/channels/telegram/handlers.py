@@ -47,7 +47,6 @@ class TelegramChannel:
         self.buttons = ButtonMemory(runtime.sessionmaker)
         self.flood = FloodGuard(RateLimits(runtime.settings), runtime.settings.rate_limit_per_minute)
         self.seen = RecentIds()
-        self._elderly: dict[str, bool] = {}
 
     # --- gate -------------------------------------------------------------------------------------
 
@@ -87,12 +86,10 @@ class TelegramChannel:
 
     async def on_elder(self, update: Update, context: Context) -> None:
         """/elder: switch big-button elderly mode on or off, then show the menu in the new style."""
-        sender = str(update.effective_user.id)  # type: ignore[union-attr]
         async with self.runtime.sessionmaker() as session, session.begin():
             identity = await self._identity(session, update)
             identity.resident.elderly_mode = not identity.resident.elderly_mode
             on = identity.resident.elderly_mode
-        self._elderly[sender] = on
         await self._say(
             update,
             context,
@@ -236,8 +233,7 @@ class TelegramChannel:
             return
         done = sent if sent is not None else []
         if await self.is_elderly(sender):
-            markup, shown = elderly_keyboard([b for r in replies for b in r.buttons])
-            self.buttons.offered(sender, shown)
+            markup, _ = elderly_keyboard([b for r in replies for b in r.buttons])
             for i, reply in enumerate(replies):
                 await self._send(bot, chat_id, reply.text, markup if i == len(replies) - 1 else None)
                 done.append(reply)
@@ -248,12 +244,11 @@ class TelegramChannel:
             done.append(reply)
 
     async def is_elderly(self, sender: str) -> bool:
-        """Whether the resident chose big buttons (cached; the database is the truth)."""
-        if sender not in self._elderly:
-            async with self.runtime.sessionmaker() as session:
-                identity = await residents.find_identity(session, CHANNEL, sender)
-                self._elderly[sender] = bool(identity and identity.resident.elderly_mode)
-        return self._elderly[sender]
+        """Whether the resident chose big buttons, read from the database each time: the choice may have been
+        made through another worker, and a cache here would keep the old keyboard style."""
+        async with self.runtime.sessionmaker() as session:
+            identity = await residents.find_identity(session, CHANNEL, sender)
+            return bool(identity and identity.resident.elderly_mode)
 
     async def _send(self, bot: Bot, chat_id: int | str, body: str, markup: Any) -> None:
         parts = _chunks(body or text("choose"))
