@@ -8,7 +8,7 @@ server, PostgreSQL and the load generator (on a small machine all three share th
 is a minimal keep-alive HTTP client (`lean_http.py`) so that it takes as little of that CPU as it can.
 
     python bench/e2e_bench.py [--clients 8] [--rounds 5]
-    python bench/e2e_bench.py --workers 1,2 --database postgresql://postgres@127.0.0.1:5432/test
+    python bench/e2e_bench.py --workers 1,2 --database postgresql://postgres@127.0.0.1:5432/test [--repeat 3]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import httpx
 from lean_http import LeanConnection
 
 ROOT = Path(__file__).resolve().parent.parent
-GOAL_P50_MS, GOAL_RATE, GOAL_RSS_MB = 15.0, 150.0, 300.0
+GOAL_P50_MS, GOAL_RATE, GOAL_RSS_MB, GOAL_SCALING = 15.0, 150.0, 300.0, 1.5
 
 
 def _free_port() -> int:
@@ -200,11 +200,18 @@ def run_one(workers: int, database: str | None, clients: int, rounds: int, tmp: 
             **{f"cpu_{k}": (after[k] - before[k]) * 1000 / len(ms) for k in before}}
 
 
+def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run with the median rate among repeats, so that its other figures belong to the same run."""
+    return sorted(runs, key=lambda r: r["rate"])[len(runs) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", default="1", help="worker counts to compare, e.g. 1,2 (PostgreSQL for >1)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every worker count this many times, interleaved, and report medians")
     parser.add_argument("--database", default=None,
                         help="a PostgreSQL server URL; each run gets a fresh database on it (default: SQLite)")
     args = parser.parse_args()
@@ -212,9 +219,22 @@ def main() -> None:
     if max(counts) > 1 and not args.database:
         parser.error("several workers need --database postgresql://…")
     tmp = tempfile.mkdtemp(prefix="linli-bench-")
-    results = {n: run_one(n, args.database, args.clients, args.rounds, tmp) for n in counts}
+    # Interleaved (1, 2, 1, 2, …) rather than (1, 1, 2, 2): a small shared machine's speed drifts by a third
+    # from minute to minute, and runs next to each other see about the same machine. Each repeat's ratio
+    # compares neighbours; the median of those ratios is the figure that does not depend on the drift.
+    runs: dict[int, list[dict[str, float]]] = {n: [] for n in counts}
+    ratios: list[float] = []
+    for i in range(args.repeat):
+        for n in counts:
+            runs[n].append(run_one(n, args.database, args.clients, args.rounds, tmp))
+        ratios.append(runs[counts[-1]][i]["rate"] / runs[counts[0]][i]["rate"])
+        if args.repeat > 1:
+            print(f"repeat {i + 1}: " + ", ".join(f"workers={n} {runs[n][i]['rate']:.1f} messages/s" for n in counts)
+                  + f" (x{ratios[-1]:.2f})", flush=True)
+    results = {n: _median_run(rs) for n, rs in runs.items()}
     base = results[counts[0]]["rate"]
-    print(f"clients={args.clients} rounds={args.rounds} database={'postgresql' if args.database else 'sqlite'}")
+    print(f"clients={args.clients} rounds={args.rounds} repeats={args.repeat} "
+          f"database={'postgresql' if args.database else 'sqlite'}")
     for n, r in results.items():
         print(f"workers={n}: {r['messages']:.0f} messages, {r['rate']:.1f} messages/s "
               f"(goal >= {GOAL_RATE}: ratio {r['rate'] / GOAL_RATE:.2f}; x{r['rate'] / base:.2f} of {counts[0]} worker)"
@@ -223,6 +243,11 @@ def main() -> None:
               f"RSS per worker {r['rss_max']:.0f} MB (goal <= {GOAL_RSS_MB}: ratio {r['rss_max'] / GOAL_RSS_MB:.2f})  "
               f"CPU per message: server {r['cpu_server']:.1f} ms, PostgreSQL {r['cpu_postgres']:.1f} ms, "
               f"load generator {r['cpu_client']:.1f} ms")
+    if len(counts) > 1:
+        print(f"workers={counts[-1]} against workers={counts[0]}, run next to each other: "
+              f"median x{statistics.median(ratios):.2f} (goal >= x{GOAL_SCALING}: "
+              f"ratio {statistics.median(ratios) / GOAL_SCALING:.2f}); each repeat "
+              + ", ".join(f"x{r:.2f}" for r in ratios))
 
 
 if __name__ == "__main__":
