@@ -15,15 +15,17 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from bot.backend.statuses import BookingStatus, EscalationStatus, WorkOrderStatus
+from bot.backend.statuses import BookingStatus, EscalationStatus, JobStatus, WorkOrderStatus
 
 # Row ids are 32-bit integers on PostgreSQL: a larger number names no row (and must not reach a query).
 MAX_ROW_ID = 2**31 - 1
@@ -427,3 +429,28 @@ class KfSyncCursor(Base):
     open_kfid: Mapped[str] = mapped_column(String(128), primary_key=True)
     cursor: Mapped[str] = mapped_column(String(256), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ConsoleJob(Base):
+    """A long console task (retraining the NLU, rebuilding the index), shared by every server process.
+
+    At most one job of a kind runs at a time across all processes (a unique index over the running
+    ones); the process running it writes `heartbeat_at` while it works, so a job whose process died is
+    seen as interrupted instead of running for ever.
+    """
+
+    __tablename__ = "console_jobs"
+    __table_args__ = (
+        Index("uq_console_jobs_running", "kind", unique=True,
+              postgresql_where=text(f"status = '{JobStatus.RUNNING}'"),
+              sqlite_where=text(f"status = '{JobStatus.RUNNING}'")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.RUNNING)
+    started_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")

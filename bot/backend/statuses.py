@@ -1,4 +1,4 @@
-"""The statuses of work orders, bookings, escalations and rating follow-ups, one enumeration each.
+"""The statuses of work orders, bookings, escalations, rating follow-ups and console jobs, one enumeration each.
 
 The values are the Chinese labels stored in the database and shown to residents and staff (a StrEnum
 member is the string itself), so rows written before the enumerations existed read the same and no
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["USED_BOOKING_STATUSES", "BookingStatus", "EscalationStatus", "FollowUpStatus", "WorkOrderStatus"]
+__all__ = ["USED_BOOKING_STATUSES", "BookingStatus", "EscalationStatus", "FollowUpStatus", "JobStatus",
+           "WorkOrderStatus"]
 
 
 class WorkOrderStatus(StrEnum):
@@ -47,6 +48,14 @@ class FollowUpStatus(StrEnum):
     TO_VISIT = "待回访"
     VISITED = "已回访"
     PUT_RIGHT = "已整改"
+
+
+class JobStatus(StrEnum):
+    """A long console task (retraining, reindexing): running, finished, or failed (or its process died)."""
+
+    RUNNING = "运行中"
+    DONE = "完成"
+    FAILED = "失败"
 
 
 # A booking whose time has come was used unless it was cancelled or the resident did not come: these

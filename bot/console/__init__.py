@@ -33,7 +33,7 @@ def mount_console(app: FastAPI, runtime: Any) -> None:
     from bot.console.retrain import retrain
     from bot.console.web import HERE, ConsoleError, LoginRequired, render
 
-    app.state.console_jobs = JobBoard()
+    app.state.console_jobs = JobBoard(runtime.sessionmaker, runtime.services.clock)
     # The long tasks behind the retrain and reindex buttons; tests swap in quick stand-ins.
     app.state.console_retrain = retrain
     app.state.console_reindex = reindex

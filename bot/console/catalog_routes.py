@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.deps import RuntimeDep
 from bot.backend.models import StaffUser
@@ -30,23 +31,23 @@ def matches(service: Service, q: str) -> bool:
     return not q or any(q in s.lower() for s in (service.id, service.name, *service.aliases))
 
 
-def _page(request: Request, runtime: Runtime, staff: StaffUser, *, q: str = "", domain: str = "", kind: str = "",
-          imported: dict[str, Any] | None = None, problems: list[str] | None = None, error: str = "",
-          status_code: int = 200) -> Response:
+async def _page(request: Request, runtime: Runtime, session: AsyncSession, staff: StaffUser, *, q: str = "",
+                domain: str = "", kind: str = "", imported: dict[str, Any] | None = None,
+                problems: list[str] | None = None, error: str = "", status_code: int = 200) -> Response:
     services = [s for s in runtime.catalog if matches(s, q) and (not domain or s.domain == domain)
                 and (not kind or s.kind == kind)]
     domains = sorted({s.domain for s in runtime.catalog})
     return render(request, "catalog.html", runtime, staff, status_code=status_code,  # type: ignore[no-any-return]
                   services=services, total=len(runtime.catalog), domains=domains, kinds=KIND_LABELS,
-                  filters={"q": q, "domain": domain, "kind": kind}, job=board(request).get("reindex"),
+                  filters={"q": q, "domain": domain, "kind": kind}, job=await board(request).get(session, "reindex"),
                   imported=imported, problems=problems or [], error=error)
 
 
 @router.get("/catalog")
-async def catalog_page(request: Request, runtime: RuntimeDep, staff: StaffDep, q: str = "", domain: str = "",
-                       kind: str = "") -> Response:
+async def catalog_page(request: Request, runtime: RuntimeDep, session: SessionDep, staff: StaffDep, q: str = "",
+                       domain: str = "", kind: str = "") -> Response:
     """Services searched by name or alias and filtered by domain and kind."""
-    return _page(request, runtime, staff, q=q, domain=domain, kind=kind)
+    return await _page(request, runtime, session, staff, q=q, domain=domain, kind=kind)
 
 
 @router.get("/catalog/export")
@@ -69,9 +70,9 @@ def _service(runtime: Runtime, service_id: str) -> Service:
     return svc
 
 
-def _service_page(request: Request, runtime: Runtime, staff: StaffUser, svc: Service, *,
-                  form: dict[str, str] | None = None, problems: list[str] | None = None, error: str = "",
-                  saved: str = "", status_code: int = 200) -> Response:
+async def _service_page(request: Request, runtime: Runtime, session: AsyncSession, staff: StaffUser,
+                        svc: Service, *, form: dict[str, str] | None = None, problems: list[str] | None = None,
+                        error: str = "", saved: str = "", status_code: int = 200) -> Response:
     """The detail page; administrators also get the edit form (with the problems of a refused save)."""
     from knowledge.community import render_service
 
@@ -83,14 +84,16 @@ def _service_page(request: Request, runtime: Runtime, staff: StaffUser, svc: Ser
                   source=source.name if source else "", fields=catalog_edit.FIELDS,
                   form=form or catalog_edit.form_values(svc), field_problems=mine, problems=rest, error=error,
                   saved=saved,
-                  placeholders=catalog_edit.placeholder_names(runtime), job=board(request).get("reindex"))
+                  placeholders=catalog_edit.placeholder_names(runtime),
+                  job=await board(request).get(session, "reindex"))
 
 
 @router.get("/catalog/services/{service_id}")
-async def service_page(service_id: str, request: Request, runtime: RuntimeDep, staff: StaffDep,
+async def service_page(service_id: str, request: Request, runtime: RuntimeDep, session: SessionDep,
+                       staff: StaffDep,
                        saved: str = "") -> Response:
     """One service as residents are told about it, with this community's values filled in."""
-    return _service_page(request, runtime, staff, _service(runtime, service_id), saved=saved)
+    return await _service_page(request, runtime, session, staff, _service(runtime, service_id), saved=saved)
 
 
 @router.post("/catalog/services/{service_id}/edit")
@@ -116,7 +119,8 @@ async def edit_service(service_id: str, request: Request, runtime: RuntimeDep, s
     try:
         written = catalog_edit.save(runtime, svc, values)
     except DataValidationError as exc:
-        return _service_page(request, runtime, staff, svc, form=values, problems=exc.problems, error=exc.args[0],
+        return await _service_page(request, runtime, session, staff, svc, form=values, problems=exc.problems,
+                                   error=exc.args[0],
                              status_code=422)
     if written:
         audit(session, staff, "catalog_edit", "service", svc.id, fields=catalog_edit.changed_fields(before, values),
@@ -130,16 +134,17 @@ async def import_sheet(request: Request, runtime: RuntimeDep, session: SessionDe
     """Import an Excel or CSV sheet; every row is checked and problems are listed by row and column."""
     require_admin(staff)
     if sheet is None or not sheet.filename:
-        return _page(request, runtime, staff, error="请选择要导入的表格文件。", status_code=422)
+        return await _page(request, runtime, session, staff, error="请选择要导入的表格文件。", status_code=422)
     content = await sheet.read(catalog_files.MAX_UPLOAD_BYTES + 1)
     try:
         # Reading a sheet of up to 5 MB takes seconds: in a worker thread, so residents' turns go on meanwhile.
         count, written, fresh = await run_in_threadpool(catalog_files.import_upload, runtime, sheet.filename, content)
     except DataValidationError as exc:
-        return _page(request, runtime, staff, error=exc.args[0], problems=exc.problems, status_code=422)
+        return await _page(request, runtime, session, staff, error=exc.args[0], problems=exc.problems, status_code=422)
     catalog_files.swap_catalog(runtime, fresh)
     audit(session, staff, "catalog_import", "catalog", sheet.filename[:64], services=count, written=written)
-    return _page(request, runtime, staff, imported={"file": sheet.filename, "count": count, "written": written})
+    return await _page(request, runtime, session, staff,
+                       imported={"file": sheet.filename, "count": count, "written": written})
 
 
 @router.post("/catalog/reindex")
@@ -148,6 +153,6 @@ async def reindex(request: Request, runtime: RuntimeDep, session: SessionDep, st
     require_admin(staff)
     settings = runtime.settings
     work = request.app.state.console_reindex
-    if board(request).start("reindex", staff.username, lambda: work(settings)) is not None:
+    if await board(request).start(session, "reindex", staff.username, lambda: work(settings)) is not None:
         audit(session, staff, "reindex", "index", "catalog")
     return RedirectResponse("/console/catalog#reindex", status_code=303)

@@ -1,66 +1,81 @@
 """Long console tasks (retraining the NLU, rebuilding the search index) run in a background thread.
 
-One job per kind at a time; the board keeps the latest job of each kind so the page can show its status
-(运行中/完成/失败) and result. State lives in this process's memory: after a restart the page simply
-shows no job, and whatever the job wrote to disk stays there.
+The job itself is a row in the database (`bot.backend.console_jobs`): any server process's page shows it,
+only one of a kind runs at a time across all processes, and a job whose process died shows as
+interrupted. The request that presses the button claims the row in its own transaction (a second session
+would wait for the request's write lock on SQLite); the work starts in a thread of that process once the
+row is committed, and the process's event loop writes the heartbeat while it runs and the outcome after.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import json
 import logging
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from bot.backend.models import utcnow
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.backend import console_jobs
+from bot.backend.console_jobs import JobView
 
 log = logging.getLogger("linli.console")
-RUNNING, DONE, FAILED = "运行中", "完成", "失败"
-
-
-@dataclass
-class Job:
-    """One background task and what became of it."""
-
-    kind: str
-    started_by: str
-    status: str = RUNNING
-    started_at: Any = field(default_factory=utcnow)
-    finished_at: Any = None
-    result: dict[str, Any] = field(default_factory=dict)
-    error: str = ""
+# How long the work waits for the claiming request to commit (it takes milliseconds), and how often it looks.
+COMMIT_WAIT, COMMIT_POLL = 30.0, 0.05
 
 
 class JobBoard:
-    """The latest job of each kind, started in daemon threads."""
+    """Starts console jobs and reads the latest job of each kind."""
 
-    def __init__(self) -> None:
-        self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Callable[[], dt.datetime],
+                 heartbeat: dt.timedelta = console_jobs.HEARTBEAT) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.heartbeat = heartbeat
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def get(self, kind: str) -> Job | None:
-        """The latest job of a kind, running or finished."""
-        return self._jobs.get(kind)
+    async def get(self, session: AsyncSession, kind: str) -> JobView | None:
+        """The latest job of a kind, running or finished, whichever process started it."""
+        return await console_jobs.latest(session, kind, self.clock())
 
-    def start(self, kind: str, started_by: str, work: Callable[[], dict[str, Any]]) -> Job | None:
-        """Run `work` in the background; None when a job of this kind is still running."""
-        with self._lock:
-            current = self._jobs.get(kind)
-            if current is not None and current.status == RUNNING:
-                return None
-            job = self._jobs[kind] = Job(kind, started_by)
+    async def start(self, session: AsyncSession, kind: str, started_by: str,
+                    work: Callable[[], dict[str, Any]]) -> int | None:
+        """Run `work` in a background thread once `session` commits; its job id, or None while a job of
+        this kind is running in any process."""
+        job_id = await console_jobs.claim(session, kind, started_by, self.clock())
+        if job_id is None:
+            return None
+        task = asyncio.create_task(self._run(job_id, kind, work), name=f"console-{kind}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return job_id
 
-        def run() -> None:
+    async def wait(self) -> None:
+        """Until the jobs this process started have ended (tests, and a clean shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _run(self, job_id: int, kind: str, work: Callable[[], dict[str, Any]]) -> None:
+        for _ in range(int(COMMIT_WAIT / COMMIT_POLL)):
+            if await console_jobs.is_committed(self.sessionmaker, job_id):
+                break
+            await asyncio.sleep(COMMIT_POLL)
+        else:
+            log.warning("console job %s: the request that claimed it did not commit; not started", kind)
+            return
+        running = asyncio.ensure_future(asyncio.to_thread(work))
+        while not (await asyncio.wait({running}, timeout=self.heartbeat.total_seconds()))[0]:
             try:
-                job.result = work()
-                job.status = DONE
-            except Exception as exc:  # the page shows the failure; the log keeps the trace
-                log.exception("console job %s failed", kind)
-                job.error = f"{type(exc).__name__}: {exc}"[:500]
-                job.status = FAILED
-            finally:
-                job.finished_at = utcnow()
-
-        threading.Thread(target=run, name=f"console-{kind}", daemon=True).start()
-        return job
+                await console_jobs.beat(self.sessionmaker, job_id, self.clock())
+            except Exception:  # a missed beat only risks the job showing as interrupted
+                log.exception("console job %s: heartbeat not written", kind)
+        try:
+            # Plain JSON: reports carry paths and dates, and the row is read by other processes.
+            result = json.loads(json.dumps(running.result(), default=str))
+            await console_jobs.finish(self.sessionmaker, job_id, self.clock(), result=result)
+        except Exception as exc:  # the page shows the failure; the log keeps the trace
+            log.exception("console job %s failed", kind)
+            await console_jobs.finish(self.sessionmaker, job_id, self.clock(),
+                                      error=f"{type(exc).__name__}: {exc}" or "失败")

@@ -51,7 +51,7 @@ async def _page(request: Request, runtime: Runtime, session: SessionDep, staff: 
     return render(request, "nlu.html", runtime, staff, status_code=status_code,  # type: ignore[no-any-return]
                   models=_models(runtime),
                   items=items, threshold=threshold, intents=intents, entities=entities, done=done[-20:][::-1],
-                  total=len(done), job=board(request).get("retrain"), error=error, error_id=error_id,
+                  total=len(done), job=await board(request).get(session, "retrain"), error=error, error_id=error_id,
                   form=form or {})
 
 
@@ -154,7 +154,7 @@ async def retrain(request: Request, runtime: RuntimeDep, session: SessionDep, st
     text = nlu_review.export_yaml(await nlu_review.corrections(session, staff))
     settings = runtime.settings
     work: Any = request.app.state.console_retrain
-    job = board(request).start("retrain", staff.username,
+    job = await board(request).start(session, "retrain", staff.username,
                                lambda: work(settings, text, settings.model_dir / "candidates"))
     if job is not None:
         audit(session, staff, "nlu_retrain", "model", "nlu")
