@@ -56,7 +56,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     runtime.settings.signing_key()  # outside development, no server starts without a proper secret key
     app = FastAPI(title="邻里 Linli", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.rate_limits = RateLimits(runtime.settings)
+    app.state.rate_limits = RateLimits(runtime.settings, runtime.db, runtime.services.clock)
     app.add_middleware(SecurityHeaders)
     if runtime.settings.trusted_proxies:
         # Only these proxies may set the client's address and scheme (X-Forwarded-For / -Proto).

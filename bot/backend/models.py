@@ -454,3 +454,17 @@ class ConsoleJob(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class RateCount(Base):
+    """Requests of one sender or address in one minute, for rate limits shared by every server process.
+
+    Used on PostgreSQL when no Redis is configured (`bot.backend.rate_limits`); rows older than two
+    minutes are no longer read and are deleted now and then.
+    """
+
+    __tablename__ = "rate_counts"
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)

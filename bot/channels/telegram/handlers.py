@@ -45,7 +45,8 @@ class TelegramChannel:
         self.runtime = runtime
         self.settings = runtime.settings
         self.buttons = ButtonMemory(runtime.sessionmaker)
-        self.flood = FloodGuard(RateLimits(runtime.settings), runtime.settings.rate_limit_per_minute)
+        limits = RateLimits(runtime.settings, runtime.db, runtime.services.clock)
+        self.flood = FloodGuard(limits, runtime.settings.rate_limit_per_minute)
         self.seen = RecentIds()
 
     # --- gate -------------------------------------------------------------------------------------
