@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api.deps import RuntimeDep
 from bot.backend import escalations, staff_actions
-from bot.backend.models import Conversation, Escalation, Message, Outbox, Resident, StaffUser, utcnow
+from bot.backend.models import Conversation, Escalation, Message, Outbox, Resident, StaffUser
 from bot.backend.resident_profile import resident_profile
 from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, revealed, visible
 
@@ -73,7 +73,7 @@ async def detail(escalation_id: int, request: Request, runtime: RuntimeDep, sess
     """One escalation: who, why, the transcript with what the assistant understood, and the actions."""
     esc = await _get(session, staff, escalation_id)
     lines = await staff_actions.transcript(session, esc.conversation_id)
-    profile = await resident_profile(session, esc.conversation.resident_id, now=utcnow())
+    profile = await resident_profile(session, esc.conversation.resident_id, now=runtime.services.clock())
     return render(request, "escalation.html", runtime, staff, esc=esc, urgent=is_emergency(esc),  # type: ignore[no-any-return]
                   lines=lines, open=esc.status in escalations.OPEN_STATUSES, profile=profile,
                   names={s.id: s.name for s in runtime.catalog},
@@ -81,10 +81,11 @@ async def detail(escalation_id: int, request: Request, runtime: RuntimeDep, sess
 
 
 @router.post("/escalations/{escalation_id}/resident/reveal")
-async def reveal_resident(escalation_id: int, session: SessionDep, staff: CheckedStaffDep) -> Response:
+async def reveal_resident(escalation_id: int, runtime: RuntimeDep, session: SessionDep,
+                          staff: CheckedStaffDep) -> Response:
     """The resident's phone number in full, for the worker who must call them (audited)."""
     esc = await _get(session, staff, escalation_id)
-    profile = await resident_profile(session, esc.conversation.resident_id, now=utcnow())
+    profile = await resident_profile(session, esc.conversation.resident_id, now=runtime.services.clock())
     if profile is None:
         raise ConsoleError(404, "没有找到这位居民。")
     return revealed(session, staff, "resident", profile.resident.id, phone=profile.phone)

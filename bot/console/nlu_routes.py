@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from bot.api.deps import RuntimeDep
 from bot.backend import nlu_review
-from bot.backend.models import StaffUser, utcnow
+from bot.backend.models import StaffUser
 from bot.backend.staff_actions import audit
 from bot.bootstrap import Runtime
 from bot.console.jobs import JobBoard
@@ -117,7 +117,7 @@ async def activate_model(name: str, runtime: RuntimeDep, session: SessionDep, st
     settings = runtime.settings
     try:
         chosen = await run_in_threadpool(active_model.activate, settings.model_dir, name, by=staff.username,
-                                         at=utcnow(), check=lambda path: load_embedded(settings, path))
+                                         at=runtime.services.clock(), check=lambda path: load_embedded(settings, path))
     except InvalidInput as exc:
         raise ConsoleError(409, str(exc)) from exc
     audit(session, staff, "nlu_activate", "model", name,
@@ -131,7 +131,7 @@ async def roll_back_model(runtime: RuntimeDep, session: SessionDep, staff: Check
     """Go back to the model in use before the last change."""
     require_admin(staff)
     try:
-        back = active_model.roll_back(runtime.settings.model_dir, by=staff.username, at=utcnow())
+        back = active_model.roll_back(runtime.settings.model_dir, by=staff.username, at=runtime.services.clock())
     except InvalidInput as exc:
         raise ConsoleError(409, str(exc)) from exc
     audit(session, staff, "nlu_rollback", "model", back.path.name,

@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from bot.api.deps import RuntimeDep
 from bot.backend import rating_review
-from bot.backend.models import utcnow
 from bot.console.charts import Bar, share_bars
 from bot.console.web import CheckedStaffDep, ConsoleError, SessionDep, StaffDep, render, revealed, visible
 from bot.errors import InvalidInput
@@ -35,7 +34,7 @@ async def ratings_page(request: Request, runtime: RuntimeDep, session: SessionDe
     community_id = None if staff.role == "admin" else staff.community_id
     code = staff.community.code if staff.community else None
     tz = runtime.services.community(code).timezone
-    now = utcnow()
+    now = runtime.services.clock()
     weeks = await rating_review.weekly_shares(session, community_id, now=now, tz=tz, weeks=WEEKS)
     since = dt.datetime.combine(dt.date.fromisoformat(weeks[0].key), dt.time(), ZoneInfo(tz))
     chart = share_bars([Bar(dt.date.fromisoformat(w.key).strftime("%m-%d") + "起", w.rate, f"{w.total} 条")

@@ -120,7 +120,8 @@ def render(request: Request, name: str, runtime: Runtime, staff: StaffUser | Non
     token = getattr(request.state, "console_token", None)
     return templates.TemplateResponse(
         request, name, {"staff": staff, "csrf": csrf_token(runtime, token) if token else "", "texts": texts(),
-                        "tz": ZoneInfo(runtime.services.community(None).timezone), "now": utcnow(), **context},
+                        "tz": ZoneInfo(runtime.services.community(None).timezone),
+                        "now": runtime.services.clock(), **context},
         status_code=status_code, headers={"Cache-Control": "no-store"})
 
 

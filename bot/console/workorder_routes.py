@@ -14,7 +14,7 @@ from sqlalchemy import Select, select
 from actions.rating import rating_buttons
 from bot.api.deps import RuntimeDep
 from bot.backend import staff_actions, work_order_assign, workorders
-from bot.backend.models import StaffUser, WorkOrder, utcnow
+from bot.backend.models import StaffUser, WorkOrder
 from bot.backend.staff_actions import audit
 from bot.backend.statuses import WorkOrderStatus
 from bot.bootstrap import Runtime
@@ -101,7 +101,7 @@ async def work_orders(request: Request, runtime: RuntimeDep, session: SessionDep
     categories = sorted(set((await session.execute(base.with_only_columns(WorkOrder.category))).scalars()))
     assignees = sorted({a for a in (await session.execute(base.with_only_columns(WorkOrder.assignee))).scalars()
                         if a})
-    now = utcnow()
+    now = runtime.services.clock()
     f = Filters(status, category, overdue, assignee, mine, created_from, created_to)
     stmt, shown = _filtered(base.order_by(WorkOrder.id.desc()).limit(300), f, staff, _tz(runtime, staff), now)
     orders = list((await session.execute(stmt)).scalars())
@@ -130,7 +130,7 @@ async def export_work_orders(runtime: RuntimeDep, session: SessionDep, staff: Ch
     """The filtered list as an Excel file. Phones, and numbers inside the text, are masked unless staff tick
     含完整电话 to call residents from the sheet; every export is audited with that choice and its filters."""
     tz = _tz(runtime, staff)
-    now = utcnow()
+    now = runtime.services.clock()
     f = Filters(status, category, overdue, assignee, mine, created_from, created_to)
     stmt, shown = _filtered(_scoped(staff).order_by(WorkOrder.id.desc()).limit(EXPORT_LIMIT), f, staff, tz, now)
     orders = list((await session.execute(stmt)).scalars())
