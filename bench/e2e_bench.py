@@ -151,12 +151,14 @@ class Database:
             self.url = f"sqlite:///{tmp}/{self.name}.db"
             return
         import sqlalchemy as sa
+        from sqlalchemy.engine import make_url
 
-        self._admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://"),
+        # make_url keeps the query, e.g. ?host=/var/run/postgresql for a Unix socket instead of TCP.
+        self._admin = sa.create_engine(make_url(base).set(drivername="postgresql+psycopg"),
                                        isolation_level="AUTOCOMMIT")
         with self._admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{self.name}"')
-        self.url = base.rsplit("/", 1)[0] + f"/{self.name}"
+        self.url = make_url(base).set(database=self.name).render_as_string(hide_password=False)
 
     def drop(self) -> None:
         if self.base is not None:
