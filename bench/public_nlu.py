@@ -44,7 +44,7 @@ def main() -> None:
 
     from bot.nlu.engine import EmbeddedNlu
     from bot.nlu.evaluate import Prediction, intent_metrics, predict
-    from bot.nlu.training import train_nlu
+    from bot.nlu.training import candidate_name, train_nlu
     from bot.nlu.training_data import load_training_data
 
     test = load_training_data(args.test).examples
@@ -73,7 +73,7 @@ def main() -> None:
         print(f"{name:<38}{acc:>9.3f}{f1:>10.3f}{'':>10}")
     print("  (published figures: SMP2019 test split of 512, kept outside the project; a dev split differs)")
     print(f"answered-accuracy {m['answered_accuracy']:.3f}  confidently wrong {m['confidently_wrong_rate']:.3f}")
-    chosen = "mask_entities=" + str(nlu.model.vectorizer.cfg.mask_entities)
+    chosen = candidate_name(nlu.model.vectorizer.cfg)
     tried = ", ".join(f"{k} {v:.3f}" for k, v in cv_accuracy.items())
     print(f"features chosen by cross-validation on TRAIN: {chosen} ({tried})")
     print(f"train {report.seconds:.1f} s; parse latency p50 {pct(50):.2f} ms, p99 {pct(99):.2f} ms")

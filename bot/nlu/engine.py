@@ -68,7 +68,8 @@ class EmbeddedNlu:
         """All intents with calibrated confidences, best first (before any fallback)."""
         model = self.model
         spans = [(f.entity, f.start, f.end) for f in found]
-        idx, val = model.vectorizer.transform_one(tokens(mt.text, model.table, model.vectorizer.cfg, spans))
+        doc = tokens(mt.text, model.table, model.vectorizer.cfg, spans, model.gazetteer)
+        idx, val = model.vectorizer.transform_one(doc)
         dense = model.encoder.encode(mt.text) if model.encoder is not None else None
         probs = model.classifier.probabilities(idx, val, dense)
         names = model.classifier.intents

@@ -28,6 +28,7 @@ from bot.nlu.classifier import IntentClassifier
 from bot.nlu.confidence import ConfidenceModel, NeighbourIndex
 from bot.nlu.entities.span_filter import SpanFilter
 from bot.nlu.features import FeatureConfig, Vectorizer
+from bot.nlu.gazetteer import Gazetteer
 
 FORMAT_VERSION = 1
 
@@ -46,6 +47,7 @@ class NluModel:
     latin_words: frozenset[str] = frozenset()
     span_filter: SpanFilter = field(default_factory=lambda: SpanFilter({}, []))
     encoder: Any = None  # bot.nlu.embedding.StaticEncoder or PretrainedEncoder when meta["embedding"] is set
+    gazetteer: Gazetteer | None = None  # the name lists it was trained with, when its features use them
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -97,6 +99,8 @@ def save_model(model: NluModel, out_dir: Path) -> None:
         },
     )
     _write_json(out_dir / "pinyin.json", {c: "|".join(r) for c, r in model.table.items()})
+    if model.gazetteer is not None:
+        _write_json(out_dir / "gazetteer.json", model.gazetteer.to_json())
 
 
 def _confidence(arrays: dict[str, np.ndarray]) -> ConfidenceModel | None:
@@ -153,4 +157,12 @@ def load_model(model_dir: Path) -> NluModel:
         latin_words=frozenset(lex.get("latin_words", [])),
         span_filter=SpanFilter.from_json(lex.get("span_filter", {})),
         encoder=encoder,
+        gazetteer=_gazetteer(model_dir, cfg),
     )
+
+
+def _gazetteer(model_dir: Path, cfg: FeatureConfig) -> Gazetteer | None:
+    path = model_dir / "gazetteer.json"
+    if not cfg.gazetteer or not path.is_file():
+        return None
+    return Gazetteer.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -4,7 +4,9 @@ apart (SMP2019's city names read as people's names), on otherwise; a tie keeps t
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from bot.nlu import training
 from bot.nlu.classifier import intent_labels, out_of_fold
 from bot.nlu.features import FeatureConfig, Vectorizer, tokens
 from bot.nlu.pinyin import build_table
@@ -72,3 +74,16 @@ def test_out_of_fold_accuracy_leaves_out_intents_no_fold_could_know() -> None:
     assert oof.usable.tolist() == [True] * (len(texts) - 1) + [False]
     _, y = intent_labels(labels)
     assert oof.accuracy(y) == 1.0
+
+
+def test_a_gain_within_the_noise_keeps_the_configured_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [f"来一个{w}" for w in DRINKS] + [f"来一个{w}" for w in FOODS]
+    labels = ["order_drink"] * len(DRINKS) + ["order_food"] * len(FOODS)
+    table = build_table("".join(texts))
+    chosen = choose_features(texts, _spans_over_item(texts), labels, table, TrainOptions(), seed=3)
+    gain = chosen.accuracies["mask_entities=False"] - chosen.accuracies["mask_entities=True"]
+
+    monkeypatch.setattr(training, "MIN_GAIN", gain + 0.01)
+    kept = choose_features(texts, _spans_over_item(texts), labels, table, TrainOptions(), seed=3)
+
+    assert kept.vectorizer.cfg.mask_entities is True, "not worth leaving the configured setting for"

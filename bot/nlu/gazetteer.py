@@ -1,0 +1,81 @@
+"""Lists of well-known names by kind (apps, TV channels, songs, places, dishes…), as intent features.
+
+An intent classifier trained on a few thousand sentences has seen few names: 打开金山词霸 and 播放稻香 are
+the same shape, and only knowing that 金山词霸 is an app and 稻香 a song tells them apart. The lists in
+`bot/nlu/gazetteer/*.txt` are that knowledge, written by hand from general knowledge (like Rasa lookup
+tables, one file per kind). A message gets a feature per kind of name it contains (`g:app`), and one more
+when the name is nearly the whole message (`g:app=all`: a message that is only a name). Whether they help
+depends on the data (names of apps and songs mean nothing to our community services), so training
+cross-validates them on and off (`bot.nlu.training.feature_candidates`).
+
+Matching is greedy longest-first from left to right over the normalised text, the names normalised the
+same way; a model stores the lists it was trained with, so parsing never depends on the files changing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from bot.nlu.normalize import normalize_text
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "gazetteer"
+MIN_CHARS = 2
+# A message is "only the name" when at most this many other characters are left (打开, 播放, 的).
+ALL_SLACK = 2
+
+
+class Gazetteer:
+    """Normalised names → the kinds they belong to."""
+
+    def __init__(self, names: Mapping[str, tuple[str, ...]]) -> None:
+        self.names = dict(names)
+        self.max_len = max((len(n) for n in self.names), default=0)
+
+    @classmethod
+    def load_dir(cls, folder: Path = DEFAULT_DIR) -> Gazetteer:
+        """Every `<kind>.txt` of a folder: one name a line, `#` lines are comments."""
+        names: dict[str, set[str]] = {}
+        for path in sorted(Path(folder).glob("*.txt")):
+            kind = path.stem
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                name = normalize_text(line.strip()).replace(" ", "")
+                if len(name) >= MIN_CHARS:
+                    names.setdefault(name, set()).add(kind)
+        return cls({n: tuple(sorted(k)) for n, k in names.items()})
+
+    def to_json(self) -> dict[str, str]:
+        """A JSON-ready form (kinds joined by `|`)."""
+        return {n: "|".join(k) for n, k in sorted(self.names.items())}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, str]) -> Gazetteer:
+        """Read a stored form."""
+        return cls({n: tuple(k.split("|")) for n, k in raw.items()})
+
+    def find(self, text: str) -> list[tuple[str, int, int]]:
+        """(kind, start, end) of each name in the text: longest first, left to right, no overlaps."""
+        out: list[tuple[str, int, int]] = []
+        i, n = 0, len(text)
+        while i < n:
+            for length in range(min(self.max_len, n - i), MIN_CHARS - 1, -1):
+                kinds = self.names.get(text[i : i + length])
+                if kinds:
+                    out += [(kind, i, i + length) for kind in kinds]
+                    i += length
+                    break
+            else:
+                i += 1
+        return out
+
+    def tokens(self, text: str) -> list[str]:
+        """The feature tokens of a normalised message: each kind found, and `=all` when it is nearly all."""
+        found = self.find(text)
+        covered = sum(end - start for start, end in {(s, e) for _, s, e in found})
+        rest = len(text.replace(" ", "")) - covered
+        out = [f"g:{kind}" for kind, _, _ in found]
+        if found and rest <= ALL_SLACK:
+            out += [f"g:{kind}=all" for kind in {k for k, _, _ in found}]
+        return out
