@@ -14,12 +14,14 @@ same way; a model stores the lists it was trained with, so parsing never depends
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot.nlu.normalize import normalize_text
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "gazetteer"
+Span = tuple[str, int, int]  # (entity kind, start, end), as in bot.nlu.features
+SYMBOL = "Ⓖ"  # a known name in the n-grams, whatever its kind (the kind is a feature of its own)
 MIN_CHARS = 2
 # A message is "only the name" when at most this many other characters are left (打开, 播放, 的).
 ALL_SLACK = 2
@@ -69,6 +71,29 @@ class Gazetteer:
             else:
                 i += 1
         return out
+
+    def mask(self, text: str, entities: Sequence[Span] = ()) -> tuple[str, list[Span]]:
+        """The text with each known name replaced by `SYMBOL`, and the entity spans moved to match.
+
+        A name wins over an entity span it overlaps: the entity rules read many names as something else
+        (SMP2019's 金华 and 长沙 as people), the lists know what they are.
+        """
+        names = sorted({(s, e) for _, s, e in self.find(text)})
+        if not names:
+            return text, list(entities)
+        out: list[str] = []
+        pos = 0
+        for start, end in names:
+            out += [text[pos:start], SYMBOL]
+            pos = end
+        out.append(text[pos:])
+
+        def moved(i: int) -> int:
+            return i - sum(e - s - len(SYMBOL) for s, e in names if e <= i)
+
+        kept = [(kind, moved(s), moved(e)) for kind, s, e in entities
+                if not any(s < ne and ns < e for ns, ne in names)]
+        return "".join(out), kept
 
     def tokens(self, text: str) -> list[str]:
         """The feature tokens of a normalised message: each kind found, and `=all` when it is nearly all."""

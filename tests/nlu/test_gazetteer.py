@@ -36,6 +36,16 @@ def test_a_message_that_is_only_a_name_says_so(tmp_path: Path) -> None:
     assert gaz.tokens("帮我把凯立德导航打开吧") == ["g:app"]
 
 
+def test_a_name_stands_as_one_symbol_and_wins_over_a_misread_entity(tmp_path: Path) -> None:
+    gaz = Gazetteer.load_dir(_lists(tmp_path / "gaz"))
+    # 稻香 misread as a person's name, 明天 a date after it: the name wins, the date moves with the text.
+    text, spans = gaz.mask("明天放稻香给明天听", [("date", 0, 2), ("person_name", 3, 5), ("date", 6, 8)])
+    assert text == "明天放Ⓖ给明天听"
+    assert spans == [("date", 0, 2), ("date", 5, 7)]
+    assert text[5:7] == "明天"
+    assert gaz.mask("今天天气怎么样", [("date", 0, 2)]) == ("今天天气怎么样", [("date", 0, 2)])
+
+
 def test_the_shipped_lists_load_and_hold_each_kind() -> None:
     gaz = Gazetteer.load_dir(DEFAULT_DIR)
     kinds = {k for ks in gaz.names.values() for k in ks}
