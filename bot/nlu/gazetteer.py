@@ -27,6 +27,18 @@ MIN_CHARS = 2
 ALL_SLACK = 2
 
 
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _whole(text: str, start: int, end: int) -> bool:
+    """A Latin name (ps, tim, uc) is a word of its own, not letters inside a longer one (apps, time)."""
+    return not (
+        (start > 0 and _latin(text[start]) and _latin(text[start - 1]))
+        or (end < len(text) and _latin(text[end - 1]) and _latin(text[end]))
+    )
+
+
 class Gazetteer:
     """Normalised names → the kinds they belong to."""
 
@@ -44,7 +56,7 @@ class Gazetteer:
                 if not line.strip() or line.lstrip().startswith("#"):
                     continue
                 name = normalize_text(line.strip()).replace(" ", "")
-                if len(name) >= MIN_CHARS:
+                if len(name) >= MIN_CHARS and not name.isdigit():  # 163 or 007 would match inside numbers
                     names.setdefault(name, set()).add(kind)
         return cls({n: tuple(sorted(k)) for n, k in names.items()})
 
@@ -64,7 +76,7 @@ class Gazetteer:
         while i < n:
             for length in range(min(self.max_len, n - i), MIN_CHARS - 1, -1):
                 kinds = self.names.get(text[i : i + length])
-                if kinds:
+                if kinds and _whole(text, i, i + length):
                     out += [(kind, i, i + length) for kind in kinds]
                     i += length
                     break

@@ -29,6 +29,15 @@ def test_names_are_found_longest_first_in_normalised_text(tmp_path: Path) -> Non
     assert gaz.find("今天天气怎么样") == []
 
 
+def test_latin_names_match_whole_words_and_numbers_are_not_names(tmp_path: Path) -> None:
+    folder = _lists(tmp_path / "gaz")
+    (folder / "website.txt").write_text("# sites\nps\n163\n", encoding="utf-8")
+    gaz = Gazetteer.load_dir(folder)
+    assert gaz.find("打开ps") == [("website", 2, 4)]
+    assert gaz.find("打开apps列表") == [], "letters inside a longer word are not the name"
+    assert gaz.find("我的电话13916312345") == [], "a number is never a name"
+
+
 def test_a_message_that_is_only_a_name_says_so(tmp_path: Path) -> None:
     gaz = Gazetteer.load_dir(_lists(tmp_path / "gaz"))
     assert gaz.tokens("凯立德") == ["g:app", "g:app=all"]
