@@ -20,8 +20,8 @@ embedding lowers accuracy to 96.6-95.7 % (see `embedding.py`).
 Two settings' worth depends on the data, so training cross-validates them on and off and keeps the
 better (`training.choose_features`): entity masking (on SMP2019, whose city names the rules read as
 people's names, it lowers accuracy), and the kinds of well-known names from hand-written lists
-(`gazetteer.py`: on SMP2019 they raise accuracy from 0.897 to 0.917 in 5-fold CV, 0.921 with the names
-masked, and mean nothing to our community services, where they stay off).
+(`gazetteer.py`: on SMP2019 they raise 5-fold CV accuracy on train + dev from 0.897 to 0.921 and its dev
+split from 0.899 to 0.919, and mean nothing to our community services, where they stay off).
 
 Weights are TF-IDF with sublinear term frequency, L2-normalised, computed here rather than by
 scikit-learn so that parsing needs neither scikit-learn nor scipy.
@@ -61,14 +61,15 @@ class FeatureConfig:
     entity_weight: float = 1.0
     min_df: int = 1
     # Kinds of well-known names found in the message (bot.nlu.gazetteer), as features of their own. Weight
-    # 2 measured best on SMP2019 (5-fold CV on train + dev, 2,067 utterances: 0.5 → 0.907, 1 → 0.914,
-    # 1.5 → 0.913, 2 → 0.917, 3 → 0.909; its dev split 0.915, 0.919, 0.922, 0.928, 0.922).
+    # 2 measured best on SMP2019 with the first, shorter lists (5-fold CV on train + dev, 2,067 utterances:
+    # 0.5 → 0.907, 1 → 0.914, 1.5 → 0.913, 2 → 0.917, 3 → 0.909; its dev split 0.915, 0.919, 0.922, 0.928,
+    # 0.922).
     gazetteer: bool = False
     gazetteer_weight: float = 2.0
     # With the name lists on, a known name also stands as one symbol in the character and pinyin n-grams:
     # 播放稻香 and 播放青花瓷 then share 放Ⓖ, and an unseen name's characters add no noise. On SMP2019
-    # (5-fold CV on train + dev) accuracy 0.917 → 0.921, macro-F1 0.721 → 0.733; its dev split 0.928 both
-    # ways, macro-F1 0.842 → 0.872.
+    # with the first lists (5-fold CV on train + dev) accuracy 0.917 → 0.921, macro-F1 0.721 → 0.733; its
+    # dev split 0.928 both ways, macro-F1 0.842 → 0.872.
     gazetteer_mask: bool = True
 
     def to_json(self) -> dict[str, object]:
