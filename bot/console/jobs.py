@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -65,7 +66,7 @@ class JobBoard:
         else:
             log.warning("console job %s: the request that claimed it did not commit; not started", kind)
             return
-        running = asyncio.ensure_future(asyncio.to_thread(work))
+        running = _in_daemon_thread(work, f"console-{kind}")
         while not (await asyncio.wait({running}, timeout=self.heartbeat.total_seconds()))[0]:
             try:
                 await console_jobs.beat(self.sessionmaker, job_id, self.clock())
@@ -79,3 +80,33 @@ class JobBoard:
             log.exception("console job %s failed", kind)
             await console_jobs.finish(self.sessionmaker, job_id, self.clock(),
                                       error=f"{type(exc).__name__}: {exc}" or "失败")
+
+
+def _in_daemon_thread(work: Callable[[], dict[str, Any]], name: str) -> asyncio.Future[dict[str, Any]]:
+    """`work` in a daemon thread of its own, as a future of this event loop.
+
+    Not the loop's default executor: its threads are joined when the interpreter exits, so a worker
+    stopping during a retraining would wait for the training to end. A daemon thread dies with the
+    process, and the heartbeat that stops with it marks the job interrupted.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[dict[str, Any]] = loop.create_future()
+
+    def settle(result: dict[str, Any] | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or {})
+
+    def run() -> None:
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the loop, which records the failure
+            loop.call_soon_threadsafe(settle, None, exc)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
