@@ -149,9 +149,10 @@ def tokens(text: str, table: PinyinTable, cfg: FeatureConfig, entities: Sequence
     g: kinds of known names)."""
     counts: Counter[str] = Counter()
     if cfg.gazetteer and gazetteer is not None:
-        counts.update(gazetteer.tokens(text))
+        found = gazetteer.find(text)
+        counts.update(gazetteer.tokens(text, found))
         if cfg.gazetteer_mask:
-            text, entities = gazetteer.mask(text, entities)
+            text, entities = gazetteer.mask(text, entities, found)
     if cfg.shape:
         counts[f"e:len={_length_bucket(len(text))}"] += 1
         counts[f"e:question={text.endswith(_QUESTION_END)}"] += 1

@@ -84,13 +84,14 @@ class Gazetteer:
                 i += 1
         return out
 
-    def mask(self, text: str, entities: Sequence[Span] = ()) -> tuple[str, list[Span]]:
+    def mask(self, text: str, entities: Sequence[Span] = (),
+             found: Sequence[tuple[str, int, int]] | None = None) -> tuple[str, list[Span]]:
         """The text with each known name replaced by `SYMBOL`, and the entity spans moved to match.
 
         A name wins over an entity span it overlaps: the entity rules read many names as something else
         (SMP2019's 金华 and 长沙 as people), the lists know what they are.
         """
-        names = sorted({(s, e) for _, s, e in self.find(text)})
+        names = sorted({(s, e) for _, s, e in (self.find(text) if found is None else found)})
         if not names:
             return text, list(entities)
         out: list[str] = []
@@ -107,9 +108,12 @@ class Gazetteer:
                 if not any(s < ne and ns < e for ns, ne in names)]
         return "".join(out), kept
 
-    def tokens(self, text: str) -> list[str]:
-        """The feature tokens of a normalised message: each kind found, and `=all` when it is nearly all."""
-        found = self.find(text)
+    def tokens(self, text: str, found: Sequence[tuple[str, int, int]] | None = None) -> list[str]:
+        """The feature tokens of a normalised message: each kind found, and `=all` when it is nearly all.
+
+        `found` is `find(text)` when the caller has it already (it masks the same names next).
+        """
+        found = self.find(text) if found is None else found
         covered = sum(end - start for start, end in {(s, e) for _, s, e in found})
         rest = len(text.replace(" ", "")) - covered
         out = [f"g:{kind}" for kind, _, _ in found]
