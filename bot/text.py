@@ -12,7 +12,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["CJK", "fold_syllable", "fold_width_case", "is_cjk", "to_simplified"]
+__all__ = ["CJK", "fold_syllable", "fold_width_case", "is_cjk", "is_latin_alnum", "to_simplified"]
 
 # Chinese characters as a regex character-class body ([{CJK}]): the unified ideographs, extension A (rare
 # characters, some of them in people's names) and the compatibility ideographs.
@@ -29,6 +29,11 @@ _BARE_NASALS = frozenset({"n", "ng", "m", "hm", "hng"})
 def is_cjk(ch: str) -> bool:
     """Whether one character is a Chinese character."""
     return len(ch) == 1 and any(lo <= ord(ch) <= hi for lo, hi in _CJK_BLOCKS)
+
+
+def is_latin_alnum(ch: str) -> bool:
+    """Whether one character is an ASCII letter or digit (part of a Latin word or a number)."""
+    return ch.isascii() and ch.isalnum()
 
 
 def fold_width_case(text: str) -> str:

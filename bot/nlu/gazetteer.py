@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from bot.nlu.normalize import normalize_text
+from bot.text import is_latin_alnum
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "gazetteer"
 Span = tuple[str, int, int]  # (entity kind, start, end), as in bot.nlu.features
@@ -27,15 +28,11 @@ MIN_CHARS = 2
 ALL_SLACK = 2
 
 
-def _latin(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
 def _whole(text: str, start: int, end: int) -> bool:
     """A Latin name (ps, tim, uc) is a word of its own, not letters inside a longer one (apps, time)."""
     return not (
-        (start > 0 and _latin(text[start]) and _latin(text[start - 1]))
-        or (end < len(text) and _latin(text[end - 1]) and _latin(text[end]))
+        (start > 0 and is_latin_alnum(text[start]) and is_latin_alnum(text[start - 1]))
+        or (end < len(text) and is_latin_alnum(text[end - 1]) and is_latin_alnum(text[end]))
     )
 
 

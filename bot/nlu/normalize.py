@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from bot.nlu.mapped_text import MappedText
 from bot.nlu.numbers import NUM_CHARS, convert_numbers
-from bot.text import CJK, fold_width_case, is_cjk, to_simplified
+from bot.text import CJK, fold_width_case, is_cjk, is_latin_alnum, to_simplified
 
 # A CJK character that is not a numeral: numerals repeat legitimately (幺三八八八, 五零一).
 _WORD_CHAR = f"(?:(?![{NUM_CHARS}])[{CJK}])"
@@ -69,13 +69,7 @@ def _punct_and_space(mt: MappedText) -> MappedText:
             continue
         prev_c = text[i - 1] if i > 0 else ""
         next_c = text[i + 1] if i + 1 < len(text) else ""
-        if (
-            ch in _KEEP_BETWEEN_ALNUM
-            and prev_c.isascii()
-            and prev_c.isalnum()
-            and next_c.isascii()
-            and next_c.isalnum()
-        ):
+        if ch in _KEEP_BETWEEN_ALNUM and is_latin_alnum(prev_c) and is_latin_alnum(next_c):
             continue
         edits.append((i, i + 1, " "))
     mt = mt.edit(edits)
