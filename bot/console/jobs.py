@@ -53,11 +53,6 @@ class JobBoard:
         task.add_done_callback(self._tasks.discard)
         return job_id
 
-    async def wait(self) -> None:
-        """Until the jobs this process started have ended (tests, and a clean shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     async def _run(self, job_id: int, kind: str, work: Callable[[], dict[str, Any]]) -> None:
         for _ in range(int(COMMIT_WAIT / COMMIT_POLL)):
             if await console_jobs.is_committed(self.sessionmaker, job_id):
@@ -79,7 +74,7 @@ class JobBoard:
         except Exception as exc:  # the page shows the failure; the log keeps the trace
             log.exception("console job %s failed", kind)
             await console_jobs.finish(self.sessionmaker, job_id, self.clock(),
-                                      error=f"{type(exc).__name__}: {exc}" or "失败")
+                                      error=f"{type(exc).__name__}: {exc}")
 
 
 def _in_daemon_thread(work: Callable[[], dict[str, Any]], name: str) -> asyncio.Future[dict[str, Any]]:
