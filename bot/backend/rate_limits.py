@@ -109,10 +109,8 @@ class RateLimits:
         self._counter: _Counter
         if settings.redis_url or db is None or db.dialect.name != "postgresql":
             self._counter = _LimitsCounter(storage_uri(settings))
-        elif clock is not None:
-            self._counter = PostgresCounter(db, now=lambda: clock().timestamp())
         else:
-            self._counter = PostgresCounter(db)
+            self._counter = PostgresCounter(db, now=(lambda: clock().timestamp()) if clock else time.time)
 
     async def retry_after(self, scope: str, key: str, per_minute: int) -> int:
         """0 when this request may go ahead, else the seconds to wait; the request is counted."""
