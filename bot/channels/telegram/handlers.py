@@ -107,9 +107,10 @@ class TelegramChannel:
         assert message is not None and message.text is not None
         body = strip_mention(message.text, context.bot)
         sender = str(update.effective_user.id)  # type: ignore[union-attr]
-        if await self.is_elderly(sender):
+        elderly = await self.is_elderly(sender)
+        if elderly:
             body = await self.buttons.payload_for_title(sender, body) or body
-        await self.converse(update, context, body)
+        await self.converse(update, context, body, elderly=elderly)
 
     async def on_callback(self, update: Update, context: Context) -> None:
         """A pressed inline button: answer it, mark the choice, send its payload as the next message."""
@@ -192,9 +193,11 @@ class TelegramChannel:
     # --- turns and replies ------------------------------------------------------------------------
 
     async def converse(
-        self, update: Update, context: Context, body: str, metadata: dict[str, Any] | None = None
+        self, update: Update, context: Context, body: str, metadata: dict[str, Any] | None = None,
+        *, elderly: bool | None = None,
     ) -> None:
-        """One turn through the engine, then the replies (not again for a redelivered update)."""
+        """One turn through the engine, then the replies (not again for a redelivered update); `elderly` is
+        the resident's mode when the caller has just read it (a Telegram turn does not change it)."""
         user, chat = update.effective_user, update.effective_chat
         assert user is not None
         sender = str(user.id)
@@ -214,7 +217,7 @@ class TelegramChannel:
             return
         sent: list[Reply] = []
         try:
-            await self.deliver(context.bot, chat_id, sender, result.replies, sent=sent)
+            await self.deliver(context.bot, chat_id, sender, result.replies, sent=sent, elderly=elderly)
         except Forbidden:
             await self._blocked(sender)
         except (NetworkError, RetryAfter) as exc:
@@ -227,13 +230,14 @@ class TelegramChannel:
                                           [(r.text, [b.as_dict() for b in r.buttons]) for r in unsent], str(exc))
 
     async def deliver(self, bot: Bot, chat_id: int | str, sender: str, replies: Sequence[Reply],
-                      sent: list[Reply] | None = None) -> None:
-        """Send replies in the resident's style, adding each one sent to `sent`; raises Forbidden when the
-        bot is blocked, NetworkError when the Bot API cannot be reached after retries."""
+                      sent: list[Reply] | None = None, *, elderly: bool | None = None) -> None:
+        """Send replies in the resident's style (read unless `elderly` is given), adding each one sent to
+        `sent`; raises Forbidden when the bot is blocked, NetworkError when the Bot API cannot be reached
+        after retries."""
         if not replies:
             return
         done = sent if sent is not None else []
-        if await self.is_elderly(sender):
+        if await self.is_elderly(sender) if elderly is None else elderly:
             markup, _ = elderly_keyboard([b for r in replies for b in r.buttons])
             for i, reply in enumerate(replies):
                 await self._send(bot, chat_id, reply.text, markup if i == len(replies) - 1 else None)
