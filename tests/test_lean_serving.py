@@ -1,8 +1,9 @@
-"""Serving with the default models imports neither torch nor sentence-transformers, nor pypinyin.
+"""Serving with the default models imports neither torch nor sentence-transformers, nor pypinyin nor spaCy.
 
 Both were imported only to embed a query with a model that is a lookup table, and held more than half
 of a worker's memory (`bench/memory_bench.py`); pypinyin (~55 MB) is needed only to build the reading
-tables that the NLU model and the index carry. The check runs in a fresh interpreter, since the test
+tables that the NLU model and the index carry, and spaCy (~40 MB with its command line) only did the
+substring search that finds service names. The check runs in a fresh interpreter, since the test
 process itself has usually imported them to train models.
 """
 
@@ -30,8 +31,8 @@ with TestClient(create_app(runtime)) as client:
         r.raise_for_status()
         replies.append(" ".join(reply["text"] for reply in r.json()["replies"]))
 encoder = runtime.services.retriever.current.encoder
-print(json.dumps({"loaded": sorted(m for m in ("torch", "sentence_transformers", "transformers", "pypinyin")
-                              if m in sys.modules),
+print(json.dumps({"loaded": sorted(m for m in ("torch", "sentence_transformers", "transformers", "pypinyin",
+                                                   "spacy") if m in sys.modules),
                   "encoder": type(encoder).__name__, "replies": replies}, ensure_ascii=False))
 """
 
