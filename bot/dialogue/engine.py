@@ -208,7 +208,7 @@ class DialogueEngine:
 
     async def _hand_over_after_error(self, msg: InboundMessage, text: str, parse: ParseResult) -> TurnResult:
         """Keep the message and give it to staff, so a bug never leaves a resident unanswered."""
-        reply = Reply("抱歉，系统出了点问题。您的消息已转给社区工作人员，他们会尽快回复您。")
+        reply = self.domain.render("utter_turn_failed", {})
         if msg.channel == "voice":
             reply.speech = self.speak(reply)
         async with self.sessionmaker() as session, session.begin():
