@@ -124,44 +124,48 @@ def test_two_processes_push_every_message_once_through_a_sigkill(
         _stop_all(procs, fake_server, postgres_database)
 
 
-async def _finished_bookings(database_url: str, count: int) -> None:
-    """Bookings that ended an hour ago (by the servers' own clock), each waiting for its rating request."""
+async def _due_bookings(database_url: str, count: int) -> None:
+    """`count` bookings that ended an hour ago, each waiting for its rating request, and `count` that start
+    within the hour, booked days ago, each waiting for its reminder (by the servers' own clock)."""
     engine = create_engine(database_url)
-    end = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    now = dt.datetime.now(dt.UTC)
     async with create_sessionmaker(engine)() as session, session.begin():
         community = await ensure_community(session, "default", "默认社区")
-        slot = Slot(community_id=community.id, service_id="bathing-assistance", day=end.date(),
-                    start_at=end - dt.timedelta(hours=1), end_at=end, capacity=count, booked=count)
-        session.add(slot)
-        await session.flush()
-        for i in range(count):
-            identity = await ensure_identity(session, "telegram", str(9000 + i), community, str(9000 + i))
-            conv, _ = await ensure_conversation(session, identity, community)
-            session.add(Booking(number=f"YY20260101{i:03d}", community_id=community.id, resident_id=conv.resident_id,
-                                conversation_id=conv.id, service_id="bathing-assistance", slot_id=slot.id, people=1,
-                                name="王秀兰", phone="13812345678", created_at=end - dt.timedelta(days=2)))
+        for kind, start in (("rated", now - dt.timedelta(hours=2)), ("reminded", now + dt.timedelta(hours=1))):
+            slot = Slot(community_id=community.id, service_id="bathing-assistance", day=start.date(),
+                        start_at=start, end_at=start + dt.timedelta(hours=1), capacity=count, booked=count)
+            session.add(slot)
+            await session.flush()
+            for i in range(count):
+                n = i if kind == "rated" else count + i
+                identity = await ensure_identity(session, "telegram", str(9000 + n), community, str(9000 + n))
+                conv, _ = await ensure_conversation(session, identity, community)
+                session.add(Booking(number=f"YY20260101{n:03d}", community_id=community.id,
+                                    resident_id=conv.resident_id, conversation_id=conv.id,
+                                    service_id="bathing-assistance", slot_id=slot.id, people=1, name="王秀兰",
+                                    phone="13812345678", created_at=start - dt.timedelta(days=3)))
     await engine.dispose()
 
 
-def test_rating_requests_are_queued_and_pushed_once_by_two_processes_through_a_sigkill(
+def test_rating_requests_and_reminders_are_queued_and_pushed_once_by_two_processes_through_a_sigkill(
         postgres_database: str, model_dir: Path, tmp_path: Path) -> None:
-    count = 300
+    count = 200  # of each
     fake = FakeBotApi()
     fake_server = fake.start()
     procs = []
     try:
-        asyncio.run(_finished_bookings(postgres_database, count))
+        asyncio.run(_due_bookings(postgres_database, count))
         # Each server names its database sessions, so the one holding the lock can be told apart.
         procs = [_serve(f"{postgres_database}?application_name=server{i}", model_dir, fake,
                         tmp_path / f"server{i}.log", REMINDER_INTERVAL_SECONDS="0.2") for i in range(2)]
 
-        def requested() -> collections.Counter[str]:
+        def pushed() -> collections.Counter[str]:
             return collections.Counter(
                 c.params["text"] for c in fake.calls if c.method == "sendMessage" and not c.failed
-                and "打个分" in str(c.params.get("text", "")))
+                and ("打个分" in str(c.params.get("text", "")) or "温馨提醒" in str(c.params.get("text", ""))))
 
         deadline = time.monotonic() + 60
-        while sum(requested().values()) < count // 4 and time.monotonic() < deadline:
+        while sum(pushed().values()) < count // 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         # Kill the process that leads the queueing (it holds the advisory lock), mid-run.
         leader = db_rows(postgres_database, "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
@@ -171,14 +175,18 @@ def test_rating_requests_are_queued_and_pushed_once_by_two_processes_through_a_s
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
         deadline = time.monotonic() + 120
-        while len(requested()) < count and time.monotonic() < deadline:
+        while len(pushed()) < 2 * count and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(1.0)
-        got = requested()
-        assert len(got) == count, f"{count - len(got)} rating requests never arrived"
+        got = pushed()
+        rated = [t for t in got if "打个分" in t]
+        reminded = [t for t in got if "温馨提醒" in t]
+        assert len(rated) == count, f"{count - len(rated)} rating requests never arrived"
+        assert len(reminded) == count, f"{count - len(reminded)} reminders never arrived"
         twice = {text: n for text, n in got.items() if n > 1}
         assert len(twice) <= 1 and all(n == 2 for n in twice.values()), twice
-        assert db_rows(postgres_database, "SELECT count(*) FROM bookings WHERE rating_requested") == [(count,)]
+        assert db_rows(postgres_database, "SELECT count(*) FILTER (WHERE rating_requested), "
+                       "count(*) FILTER (WHERE reminder_sent) FROM bookings") == [(count, count)]
         # The survivor tries for the lead every few seconds (bot.backend.leadership): it holds it soon after.
         deadline = time.monotonic() + 20
         survivor: list[Any] = []
@@ -187,8 +195,8 @@ def test_rating_requests_are_queued_and_pushed_once_by_two_processes_through_a_s
                                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted")
             time.sleep(0.2)
         assert survivor and survivor != leader, "the other process took the lead over"
-        assert db_rows(postgres_database, "SELECT count(*) FROM outbox WHERE kind = 'rating_request'") == [(count,)], \
-            "each booking queued one rating request, whichever process queued it"
+        assert db_rows(postgres_database, "SELECT kind, count(*) FROM outbox GROUP BY kind ORDER BY kind") == [
+            ("rating_request", count), ("reminder", count)], "each booking queued one message, whichever process did"
     finally:
         _stop_all(procs, fake_server, postgres_database)
 

@@ -127,6 +127,23 @@ async def test_booking_reminder_the_day_before_and_rating_request_after(plumbing
     assert db_rows(url, "SELECT subject_type, score FROM ratings") == [("booking", 5)]
 
 
+async def test_a_reminder_sent_late_on_the_day_itself_says_today(plumbing: Harness, clock: FixedClock) -> None:
+    """Nothing ran the evening before (the server was down): the reminder goes out in the morning, and
+    says 今天, not 明天."""
+    r = plumbing.resident()
+    await r.say("/start")
+    conv = await _conversation(plumbing, r)
+    morning = dt.datetime.combine(clock.today + dt.timedelta(days=1), dt.time(8), TZ).astimezone(dt.UTC)
+    await _booking(plumbing, conv, morning + dt.timedelta(hours=2), "YY20260101004",
+                   booked_at=clock() - dt.timedelta(days=2))
+    clock.advance(morning - clock())
+    before = r.received
+    assert await plumbing.service.sender.tick() == 1
+    texts = [c.params["text"] for c in r.pushed(before)]
+    assert len(texts) == 1 and "今天10:00" in texts[0] and "YY20260101004" in texts[0], texts
+    assert "明天" not in texts[0]
+
+
 async def test_a_reply_the_bot_api_could_not_take_is_queued_and_sent_once_later(plumbing: Harness) -> None:
     url = plumbing.service.runtime.settings.database_url
     r = plumbing.resident()
