@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.backend.bookings import SlotSchedule, ensure_slots
 from bot.backend.models import Community, Slot, StaffUser
 from bot.backend.office_hours import OfficeHours
+from bot.backend.opening_hours import parse_hours
 from bot.backend.staff_actions import audit
 from bot.errors import InvalidInput, NotFound
-from knowledge.community import check_opening_hours, parse_hours
+from knowledge.community import check_opening_hours
 from knowledge.loader import Catalog
 from knowledge.schema import CommunitySettings, Service
 

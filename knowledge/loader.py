@@ -18,11 +18,11 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from bot.backend.opening_hours import parse_hours
 from bot.errors import DataValidationError
 from knowledge.community import (
     BUILTIN_PLACEHOLDERS,
     check_opening_hours,
-    parse_hours,
     placeholders_in,
     stray_braces,
 )

@@ -23,8 +23,8 @@ import cn2an
 import yaml
 from pydantic import ValidationError
 
+from bot.backend.opening_hours import parse_hours
 from bot.errors import DataValidationError
-from knowledge.community import parse_hours
 from knowledge.loader import describe_error, display_path, load_catalog, placeholder_problems
 from knowledge.schema import CommunitySettings, Service
 

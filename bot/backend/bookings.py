@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.backend.models import Booking, Slot, utcnow
 from bot.backend.numbering import by_number, next_number
 from bot.backend.numbering import find_for_resident as find_numbered
+from bot.backend.opening_hours import parse_hours
 from bot.backend.statuses import USED_BOOKING_STATUSES, BookingStatus
 from bot.ticket_numbers import BOOKING_PREFIX
 
@@ -57,18 +58,6 @@ class SlotSchedule:
     timezone: str = "Asia/Shanghai"
 
 
-def parse_hours(hours: str) -> list[tuple[dt.time, dt.time]]:
-    """"08:30-12:00,13:30-18:00" → [(08:30, 12:00), (13:30, 18:00)]."""
-    out = []
-    for part in hours.replace("，", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        start, end = (p.strip() for p in part.split("-"))
-        out.append((dt.time.fromisoformat(start), dt.time.fromisoformat(end)))
-    return out
-
-
 def cut_slots(schedule: SlotSchedule, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
     """The schedule's slots on `day`, in UTC."""
     if day.weekday() not in schedule.weekdays:
@@ -76,9 +65,8 @@ def cut_slots(schedule: SlotSchedule, day: dt.date) -> list[tuple[dt.datetime, d
     tz = ZoneInfo(schedule.timezone)
     step = dt.timedelta(minutes=schedule.slot_minutes)
     out = []
-    for start, end in parse_hours(schedule.hours):
-        t = dt.datetime.combine(day, start, tz)
-        stop = dt.datetime.combine(day, end, tz)
+    for interval in parse_hours(schedule.hours) if schedule.hours.strip() else []:
+        t, stop = interval.on(day, tz)
         while t + step <= stop:
             out.append((t.astimezone(dt.UTC), (t + step).astimezone(dt.UTC)))
             t += step

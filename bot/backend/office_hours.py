@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.backend.bookings import parse_hours
+from bot.backend.opening_hours import Interval, parse_hours
 
 # How far ahead to look for an open hour: two weeks covers any weekly schedule with a day open.
 _LOOKAHEAD_DAYS = 14
@@ -22,14 +22,15 @@ _LOOKAHEAD_DAYS = 14
 class OfficeHours:
     """When a community's office is staffed: the same daily intervals on its opening weekdays."""
 
-    intervals: tuple[tuple[dt.time, dt.time], ...]
+    intervals: tuple[Interval, ...]
     days: frozenset[int]
     timezone: str
 
     @classmethod
     def parse(cls, hours: str, days: list[int], timezone: str) -> OfficeHours:
         """Office hours from "08:30-12:00,13:30-18:00", the open weekdays (Monday = 0) and the time zone."""
-        return cls(intervals=tuple(parse_hours(hours)), days=frozenset(days), timezone=timezone)
+        intervals = tuple(parse_hours(hours)) if hours.strip() else ()
+        return cls(intervals=intervals, days=frozenset(days), timezone=timezone)
 
     def spans(self, moment: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         """Open spans that end after `moment`, in order, from its local day on."""
@@ -39,8 +40,8 @@ class OfficeHours:
             d = day + dt.timedelta(days=offset)
             if d.weekday() not in self.days:
                 continue
-            for start, end in self.intervals:
-                s, e = dt.datetime.combine(d, start, tz), dt.datetime.combine(d, end, tz)
+            for interval in self.intervals:
+                s, e = interval.on(d, tz)
                 if e > moment:
                     yield max(s, moment), e
 

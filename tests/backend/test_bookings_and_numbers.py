@@ -19,6 +19,7 @@ from knowledge.schema import Booking
 from tests.conftest import FixedClock
 
 SCHEDULE = bookings.SlotSchedule(hours="08:30-12:00,13:30-18:00", slot_minutes=60, capacity=2)
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 def test_numbers_are_unique_under_concurrency(any_database_url: str) -> None:
@@ -76,6 +77,17 @@ def test_cut_slots_respects_weekdays() -> None:
     only_weekend = bookings.SlotSchedule(hours="09:00-17:00", weekdays=[5, 6])
     assert bookings.cut_slots(only_weekend, monday) == []
     assert len(bookings.cut_slots(only_weekend, monday + dt.timedelta(days=5))) == 8
+
+
+def test_hours_written_any_way_the_catalog_check_accepts_are_cut_into_slots() -> None:
+    """13:30～18:00 and 8:30至12:00 pass the catalog check, so the slots must come from them too; an evening
+    that ends at 24:00 ends at the next midnight."""
+    monday = dt.date(2026, 11, 30)
+    written = bookings.SlotSchedule(hours="8:30至12:00，13:30～18:00", slot_minutes=60)
+    assert bookings.cut_slots(written, monday) == bookings.cut_slots(SCHEDULE, monday)
+    late = bookings.cut_slots(bookings.SlotSchedule(hours="22:00-24:00"), monday)
+    assert [(s.astimezone(TZ).strftime("%d %H:%M"), e.astimezone(TZ).strftime("%d %H:%M")) for s, e in late] == [
+        ("30 22:00", "30 23:00"), ("30 23:00", "01 00:00")]
 
 
 async def _community_and_resident(session: AsyncSession) -> tuple[int, int]:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.backend.opening_hours import parse_hours
 from bot.errors import DataValidationError
-from knowledge.community import check_opening_hours, fill, open_minutes, parse_hours, render_service
+from knowledge.community import check_opening_hours, fill, open_minutes, render_service
 from knowledge.loader import load_catalog, load_communities
 
 FIXTURES = Path(__file__).parent / "fixtures"
