@@ -60,9 +60,11 @@ async def queue_booking_messages(services: ActionServices, now: dt.datetime) -> 
             elif reminder_due(booking, start, now):
                 if await _claim(session, booking.id, Booking.reminder_sent):
                     # Due the evening before; sent on the day itself only when no process ran since.
-                    today = start.date() == now.astimezone(tz).date()
-                    text = say("booking_reminder_today" if today else "booking_reminder", service=service,
-                               time=start.strftime("%H:%M"), number=booking.number)
+                    values = {"service": service, "time": start.strftime("%H:%M"), "number": booking.number}
+                    if start.date() == now.astimezone(tz).date():
+                        text = say("booking_reminder_today", **values)
+                    else:
+                        text = say("booking_reminder", **values)
                     await outbox.notify(session, conv, text, kind="reminder")
                     queued += 1
     return queued
