@@ -2,7 +2,7 @@
 
 Both were imported only to embed a query with a model that is a lookup table, and held more than half
 of a worker's memory (`bench/memory_bench.py`); pypinyin (~55 MB) is needed only to build the reading
-tables that the NLU model and the index carry, and spaCy (~40 MB with its command line) only did the
+tables that the NLU model and the index carry, and spaCy (~65 MB with its command line) only did the
 substring search that finds service names. The check runs in a fresh interpreter, since the test
 process itself has usually imported them to train models.
 """

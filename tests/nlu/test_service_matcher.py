@@ -1,7 +1,7 @@
 """The service matcher finds every mention of a service name, and exactly what spaCy's SpanRuler found.
 
 The matcher was once spaCy's SpanRuler on spaCy's character segmenter; it is now an Aho–Corasick automaton
-because importing spaCy cost every serving worker about 40 MB (`bot/nlu/entities/service.py`). The
+because importing spaCy cost every serving worker about 65 MB (`bot/nlu/entities/service.py`). The
 comparison runs the old ruler, built as it was, over the project's own training data and catalog.
 """
 
