@@ -460,7 +460,8 @@ class RateCount(Base):
     """Requests of one sender or address in one minute, for rate limits shared by every server process.
 
     Used on PostgreSQL when no Redis is configured (`bot.backend.rate_limits`); rows older than two
-    minutes are no longer read and are deleted now and then.
+    minutes are no longer read and are deleted now and then. The table is UNLOGGED there (migration
+    0011): a crash forgets the last minute's counts, and no message waits for its count to reach disk.
     """
 
     __tablename__ = "rate_counts"

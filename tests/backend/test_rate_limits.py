@@ -9,7 +9,7 @@ import pytest
 
 from bot.backend.db import create_engine
 from bot.backend.rate_limits import PostgresCounter, RateLimits
-from tests.conftest import TEST_NOW, FixedClock, _base_settings, _truncate_postgres, run
+from tests.conftest import TEST_NOW, FixedClock, _base_settings, _truncate_postgres, db_rows, run
 
 
 @pytest.fixture
@@ -62,6 +62,23 @@ def test_the_window_slides_over_the_minute_before(pg_url: str) -> None:
     assert first == [0, 0, 0, 0, 50]
     assert half == [0, 30]
     assert later == [0, 0, 0, 0]
+
+
+@pytest.mark.postgres
+def test_counts_are_kept_outside_the_write_ahead_log(pg_url: str) -> None:
+    """Every resident message is counted: an unlogged table spares each one a flush to disk, and a crash
+    only forgets the last minute's counts."""
+    assert db_rows(pg_url, "SELECT relpersistence FROM pg_class WHERE relname = 'rate_counts'") == [("u",)]
+
+    async def go() -> int:
+        engine = create_engine(pg_url)
+        try:
+            return await RateLimits(_base_settings(database_url=pg_url), engine).retry_after("sender", "web-x", 5)
+        finally:
+            await engine.dispose()
+
+    assert run(go()) == 0
+    assert db_rows(pg_url, "SELECT hits FROM rate_counts") == [(1,)]
 
 
 def test_sqlite_keeps_counts_in_the_process(database_url: str) -> None:
