@@ -65,6 +65,7 @@ def cut_slots(schedule: SlotSchedule, day: dt.date) -> list[tuple[dt.datetime, d
     tz = ZoneInfo(schedule.timezone)
     step = dt.timedelta(minutes=schedule.slot_minutes)
     out = []
+    # Blank hours cut nothing: a day whose slots were already cut (`actions.hours.slot_schedule`).
     for interval in parse_hours(schedule.hours) if schedule.hours.strip() else []:
         t, stop = interval.on(day, tz)
         while t + step <= stop:

@@ -29,8 +29,7 @@ class OfficeHours:
     @classmethod
     def parse(cls, hours: str, days: list[int], timezone: str) -> OfficeHours:
         """Office hours from "08:30-12:00,13:30-18:00", the open weekdays (Monday = 0) and the time zone."""
-        intervals = tuple(parse_hours(hours)) if hours.strip() else ()
-        return cls(intervals=intervals, days=frozenset(days), timezone=timezone)
+        return cls(intervals=tuple(parse_hours(hours)), days=frozenset(days), timezone=timezone)
 
     def spans(self, moment: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         """Open spans that end after `moment`, in order, from its local day on."""

@@ -59,9 +59,3 @@ def test_a_deadline_always_falls_in_office_hours_and_never_before_the_request(st
     assert dt.time(8) <= local.time() <= dt.time(12) or dt.time(14) <= local.time() <= dt.time(18)
     assert VILLAGE.add_open_time(start, dt.timedelta(minutes=minutes + 30)) >= due
 
-
-def test_an_office_without_hours_promises_by_the_plain_clock() -> None:
-    closed = OfficeHours.parse("", [0, 1, 2, 3, 4], "Asia/Shanghai")
-    assert not closed.is_open(at(14, 9))
-    when = response_deadlines(at(14, 9), REPAIR, closed, on_duty=False)
-    assert when.ack_due == at(14, 13)
