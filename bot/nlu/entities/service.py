@@ -7,8 +7,8 @@ would have made of the words around it.
 
 Why not spaCy's SpanRuler, which this once was (on spaCy's character segmenter): it found exactly the same
 spans, but `import spacy` loads spaCy's command line, thinc, typer, rich and requests: a serving worker
-held 305 MB with it and 239 MB without (`bench/memory_bench.py`), for what is a substring search. `tests/nlu/test_service_matcher.py` checks the two
-still agree on the training data.
+held 305 MB with it and 239 MB without (`bench/memory_bench.py`), for what is a substring search.
+`tests/nlu/test_service_matcher.py` checks the two still agree on the training data.
 """
 
 from __future__ import annotations
