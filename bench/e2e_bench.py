@@ -220,12 +220,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", default="1", help="worker counts to compare, e.g. 1,2 (PostgreSQL for >1)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run every worker count this many times, interleaved, and report medians")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="run every worker count this many times, interleaved, and report medians "
+                             "(default: 3 when worker counts are compared, else 1)")
     parser.add_argument("--database", default=None,
                         help="a PostgreSQL server URL; each run gets a fresh database on it (default: SQLite)")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
+    # One pair of runs is at the mercy of the machine's drift; three interleaved pairs give a median.
+    args.repeat = args.repeat or (3 if len(counts) > 1 else 1)
     if max(counts) > 1 and not args.database:
         parser.error("several workers need --database postgresql://…")
     tmp = tempfile.mkdtemp(prefix="linli-bench-")
