@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from sqlalchemy import text
+
 from bot.backend.db import create_engine, create_sessionmaker
 from bot.backend.models import Outbox, utcnow
 from bot.backend.outbox import claim_due, notify
@@ -26,11 +28,23 @@ async def _queue(url: str, count: int) -> None:
 
 
 async def _drain(url: str, senders: int) -> list[list[int]]:
-    """Each sender has its own engine (its own connections), as separate processes would."""
+    """Each sender has its own engine (its own connections), as separate processes would.
+
+    They start draining together, once each holds a connection: a sender still connecting would otherwise
+    find the outbox already emptied by the first, and sharing could not be seen.
+    """
+    connected: list[None] = []
+    all_connected = asyncio.Event()
 
     async def sender() -> list[int]:
         engine = create_engine(url)
         sessionmaker = create_sessionmaker(engine)
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        connected.append(None)
+        if len(connected) == senders:
+            all_connected.set()
+        await all_connected.wait()
         got: list[int] = []
         while True:
             async with sessionmaker() as session, session.begin():
