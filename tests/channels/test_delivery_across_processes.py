@@ -131,13 +131,14 @@ async def _due_bookings(database_url: str, count: int) -> None:
     now = dt.datetime.now(dt.UTC)
     async with create_sessionmaker(engine)() as session, session.begin():
         community = await ensure_community(session, "default", "默认社区")
-        for kind, start in (("rated", now - dt.timedelta(hours=2)), ("reminded", now + dt.timedelta(hours=1))):
+        # The first `count` residents are asked to rate, the next `count` are reminded.
+        for first, start in ((0, now - dt.timedelta(hours=2)), (count, now + dt.timedelta(hours=1))):
             slot = Slot(community_id=community.id, service_id="bathing-assistance", day=start.date(),
                         start_at=start, end_at=start + dt.timedelta(hours=1), capacity=count, booked=count)
             session.add(slot)
             await session.flush()
             for i in range(count):
-                n = i if kind == "rated" else count + i
+                n = first + i
                 identity = await ensure_identity(session, "telegram", str(9000 + n), community, str(9000 + n))
                 conv, _ = await ensure_conversation(session, identity, community)
                 session.add(Booking(number=f"YY20260101{n:03d}", community_id=community.id,
