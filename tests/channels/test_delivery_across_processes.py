@@ -2,6 +2,9 @@
 
 The fake Bot API runs in the test on 127.0.0.1; the two `linli serve` processes drain one outbox. One is
 killed with SIGKILL mid-run; the other takes over its claimed rows once their lease runs out.
+
+Every process runs on the suite's clock (TEST_NOW, then moving on): the servers through
+`fixed_clock_site/sitecustomize.py`, this process by travelling there while it writes the rows.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+import time_machine
 
 from bot.backend.db import create_engine, create_sessionmaker
 from bot.backend.models import Booking, Slot
@@ -28,11 +32,12 @@ from bot.backend.residents import ensure_community, ensure_conversation, ensure_
 from bot.config import PROJECT_ROOT
 from tests.channels.conftest import WEBHOOK_SECRET
 from tests.channels.fake_bot_api import TOKEN, FakeBotApi
-from tests.conftest import TEST_SECRET_KEY, _truncate_postgres, db_rows
+from tests.conftest import TEST_NOW, TEST_SECRET_KEY, _truncate_postgres, db_rows
 
 LINLI = str(Path(sys.executable).parent / "linli")
 RESIDENTS, EACH = 30, 100  # 3,000 pushes
 LEASE_SECONDS = 8
+CLOCK_SITE = Path(__file__).parent / "fixed_clock_site"
 
 pytestmark = pytest.mark.postgres
 
@@ -50,7 +55,8 @@ def _serve(database_url: str, model_dir: Path, fake: FakeBotApi, log: Path,
            "SECRET_KEY": TEST_SECRET_KEY, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
            "TELEGRAM_API_FILE_URL": f"{fake.url}/file/bot", "TELEGRAM_WEBHOOK_URL": "https://linli.example/telegram/webhook",
            "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET, "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-           "LOG_LEVEL": "WARNING", **extra}
+           "LOG_LEVEL": "WARNING", "LINLI_TEST_CLOCK_START": TEST_NOW.isoformat(),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(CLOCK_SITE), os.environ.get("PYTHONPATH")])), **extra}
     proc = subprocess.Popen([LINLI, "serve", "--port", str(port), "--no-access-log"], env=env, cwd=PROJECT_ROOT,
                             stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     url = f"http://127.0.0.1:{port}"
@@ -73,6 +79,15 @@ def _stop_all(procs: list[tuple[subprocess.Popen[bytes], str]], fake_server: Any
             proc.wait(timeout=20)
     fake_server.stop()
     _truncate_postgres(database_url)
+
+
+def _on_suite_clock() -> time_machine.travel:
+    """This process on the suite's clock while it writes rows, as the servers are.
+
+    Each process starts at TEST_NOW when it starts, so the clocks differ by the seconds between their
+    starts: a push queued here is due at once for servers started earlier, and the bookings are hours
+    from any moment that matters."""
+    return time_machine.travel(TEST_NOW, tick=True)
 
 
 async def _queue(database_url: str) -> None:
@@ -100,7 +115,8 @@ def test_two_processes_push_every_message_once_through_a_sigkill(
     procs = []
     try:
         procs = [_serve(postgres_database, model_dir, fake, tmp_path / f"server{i}.log") for i in range(2)]
-        asyncio.run(_queue(postgres_database))
+        with _on_suite_clock():
+            asyncio.run(_queue(postgres_database))
         total = RESIDENTS * EACH
         deadline = time.monotonic() + 60
         while sum(_delivered(fake).values()) < total // 3 and time.monotonic() < deadline:
@@ -126,9 +142,10 @@ def test_two_processes_push_every_message_once_through_a_sigkill(
 
 async def _due_bookings(database_url: str, count: int) -> None:
     """`count` bookings that ended an hour ago, each waiting for its rating request, and `count` that start
-    within the hour, booked days ago, each waiting for its reminder (by the servers' own clock)."""
+    within the hour, booked days ago, each waiting for its reminder (by the suite's clock, which the servers
+    run on)."""
     engine = create_engine(database_url)
-    now = dt.datetime.now(dt.UTC)
+    now = TEST_NOW
     async with create_sessionmaker(engine)() as session, session.begin():
         community = await ensure_community(session, "default", "默认社区")
         # The first `count` residents are asked to rate, the next `count` are reminded.
@@ -155,7 +172,8 @@ def test_rating_requests_and_reminders_are_queued_and_pushed_once_by_two_process
     fake_server = fake.start()
     procs = []
     try:
-        asyncio.run(_due_bookings(postgres_database, count))
+        with _on_suite_clock():
+            asyncio.run(_due_bookings(postgres_database, count))
         # Each server names its database sessions, so the one holding the lock can be told apart.
         procs = [_serve(f"{postgres_database}?application_name=server{i}", model_dir, fake,
                         tmp_path / f"server{i}.log", REMINDER_INTERVAL_SECONDS="0.2") for i in range(2)]
