@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -257,9 +257,8 @@ class DialogueEngine:
             picked = None if conv.status == "handoff" else await self._pick(session, conv.id, state, text, parse)
             if picked is not None:
                 parse, text = self._parse_pick(picked, now, msg.community), picked.payload
-            session.add(Message(conversation_id=conv.id, direction="in", sender="resident", text=said,
-                                parse=dict(parse), intent=parse["intent"]["name"],
-                                confidence=float(parse["intent"]["confidence"])))
+            inbound = _message_row(conv.id, "in", "resident", said, parse=dict(parse),
+                                   intent=parse["intent"]["name"], confidence=float(parse["intent"]["confidence"]))
             lead, rest = split_greeting(text)
             greeted = bool(lead and rest and parse["intent"]["name"] != "greet")
             # 喂喂 听得到吗 那个老年卡怎么办: the actions work on the request; the greeting is kept aside.
@@ -291,9 +290,12 @@ class DialogueEngine:
                 choices.speak_all(turn.replies, self.domain.render, self.speech)
             elif msg.channel in self.settings.plain_text_channels:
                 choices.write_out(turn.replies, self.domain.render)
-            for r in turn.replies:
-                session.add(Message(conversation_id=conv.id, direction="out", sender="bot", text=r.text,
-                                    buttons=[b.as_dict() for b in r.buttons], speech=r.speech))
+            # The resident's message and the replies in one statement, the message first (ids give the
+            # order): written here rather than as ORM objects, the turn's hottest write skips the unit of
+            # work; render_nulls keeps a NULL column in every row, so all rows batch into one INSERT.
+            await session.execute(insert(Message).execution_options(render_nulls=True), [inbound, *(
+                _message_row(conv.id, "out", "bot", r.text, buttons=[b.as_dict() for b in r.buttons], speech=r.speech)
+                for r in turn.replies)])
             conv.state = state
             result = TurnResult(conv.id, conv.token, turn.replies, handoff=conv.status == "handoff",
                                 events=turn.events)
@@ -363,6 +365,15 @@ class DialogueEngine:
         """A conversation by id (for channels that deliver staff replies)."""
         async with self.sessionmaker() as session:
             return await session.get(Conversation, conversation_id)
+
+
+def _message_row(conversation_id: int, direction: str, sender: str, text: str, *,
+                 buttons: list[dict[str, Any]] | None = None, speech: str | None = None,
+                 parse: dict[str, Any] | None = None, intent: str | None = None,
+                 confidence: float | None = None) -> dict[str, Any]:
+    """One row of `messages`; every row names every column, so several go in one executemany."""
+    return {"conversation_id": conversation_id, "direction": direction, "sender": sender, "text": text,
+            "buttons": buttons, "speech": speech, "parse": parse, "intent": intent, "confidence": confidence}
 
 
 # Identifiers as the database stores them: column lengths, and no control characters (PostgreSQL refuses a
