@@ -40,17 +40,13 @@ class JobView:
     error: str = ""
 
 
-def _stale(job: ConsoleJob, now: dt.datetime) -> bool:
-    return job.status == JobStatus.RUNNING and job.heartbeat_at < now - STALE_AFTER
-
-
 async def latest(session: AsyncSession, kind: str, now: dt.datetime) -> JobView | None:
     """The latest job of a kind, running or finished; None before the first."""
     job = (await session.execute(
         select(ConsoleJob).where(ConsoleJob.kind == kind).order_by(ConsoleJob.id.desc()).limit(1))).scalar()
     if job is None:
         return None
-    if _stale(job, now):
+    if job.silent_since(now - STALE_AFTER):
         return JobView(job.id, job.kind, JobStatus.FAILED, job.started_by, job.started_at, job.heartbeat_at,
                        {}, INTERRUPTED)
     return JobView(job.id, job.kind, job.status, job.started_by, job.started_at, job.finished_at,
@@ -65,8 +61,7 @@ async def claim(session: AsyncSession, kind: str, started_by: str, now: dt.datet
     """
     await session.execute(
         update(ConsoleJob)
-        .where(ConsoleJob.kind == kind, ConsoleJob.status == JobStatus.RUNNING,
-               ConsoleJob.heartbeat_at < now - STALE_AFTER)
+        .where(ConsoleJob.kind == kind, ConsoleJob.silent_since(now - STALE_AFTER))
         .values(status=JobStatus.FAILED, error=INTERRUPTED, finished_at=now))
     job = ConsoleJob(kind=kind, status=JobStatus.RUNNING, started_by=started_by[:64], started_at=now,
                      heartbeat_at=now, result={}, error="")

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -454,6 +455,13 @@ class ConsoleJob(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
+
+    @hybrid_method
+    def silent_since(self, cutoff: dt.datetime) -> bool:
+        """Running, with no heartbeat since `cutoff`: its process died. One condition for a loaded job
+        (shown as failed) and in SQL (retired before a new one is claimed): `&` is `and` on booleans
+        and AND on columns."""
+        return (self.status == JobStatus.RUNNING) & (self.heartbeat_at < cutoff)
 
 
 class RateCount(Base):
