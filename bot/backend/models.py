@@ -129,9 +129,10 @@ class Message(TimestampMixin, Base):
     direction: Mapped[str] = mapped_column(String(8))  # in | out
     sender: Mapped[str] = mapped_column(String(16))  # resident | bot | staff
     text: Mapped[str] = mapped_column(Text, default="")
-    buttons: Mapped[list[Any] | None] = mapped_column(JSON)
+    # None is SQL NULL, not the JSON value null: a turn's rows name every column (bot.dialogue.engine).
+    buttons: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     speech: Mapped[str | None] = mapped_column(Text)
-    parse: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    parse: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None]
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
